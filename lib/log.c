@@ -1,0 +1,181 @@
+/* log.c - the key=value log line; see log.h for the grammar. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+
+static const char *prog_name = "imgate";
+
+void log_init(const char *prog) { prog_name = prog; }
+
+const char *log_prog(void) { return prog_name; }
+
+static void put(struct logline *l, const char *s, size_t n)
+{
+  /* keep room for " cut=1\n" */
+  size_t room = LOG_LINE_MAX - 8;
+
+  if (l->cut) return;
+  if (l->len + n > room) { l->cut = 1; return; }
+  memcpy(l->buf + l->len, s, n);
+  l->len += n;
+}
+
+static void puts_(struct logline *l, const char *s) { put(l, s, strlen(s)); }
+
+void log_start(struct logline *l, const char *level, const char *event)
+{
+  l->len = 0;
+  l->cut = 0;
+  puts_(l, prog_name);
+  puts_(l, ": ");
+  puts_(l, level);
+  puts_(l, ": ");
+  puts_(l, event);
+}
+
+static int is_bare(unsigned char c)
+{
+  return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+static int needs_quotes(const char *v, size_t n)
+{
+  size_t i;
+
+  if (n > LOG_VALUE_MAX) return 1;
+  for (i = 0; i < n; i++)
+    if (!is_bare((unsigned char)v[i])) return 1;
+  return 0;
+}
+
+size_t log_escape(char *out, size_t room, const char *v, size_t n)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0, i, take = n > LOG_VALUE_MAX ? LOG_VALUE_MAX : n;
+  int quote = needs_quotes(v, n);
+
+  if (room == 0) return 0;
+  if (quote && o + 1 < room) out[o++] = '"';
+  for (i = 0; i < take; i++) {
+    unsigned char c = (unsigned char)v[i];
+    char e[4];
+    size_t k = 0;
+
+    if (c == '"' || c == '\\') { e[k++] = '\\'; e[k++] = (char)c; }
+    else if (c < 0x20 || c > 0x7e) {
+      e[k++] = '\\'; e[k++] = 'x'; e[k++] = hex[c >> 4]; e[k++] = hex[c & 15];
+    } else e[k++] = (char)c;
+    if (o + k + 5 >= room) break;      /* room for ..." and the NUL */
+    memcpy(out + o, e, k);
+    o += k;
+  }
+  if (take < n || i < take) { memcpy(out + o, "...", 3); o += 3; }
+  if (quote) out[o++] = '"';
+  out[o] = 0;
+  return o;
+}
+
+void log_strn(struct logline *l, const char *key, const char *v, size_t n)
+{
+  char esc[LOG_VALUE_MAX * 4 + 8];
+  size_t len = log_escape(esc, sizeof esc, v, n);
+
+  put(l, " ", 1);
+  puts_(l, key);
+  put(l, "=", 1);
+  put(l, esc, len);
+}
+
+void log_str(struct logline *l, const char *key, const char *v)
+{
+  if (!v) v = "";
+  log_strn(l, key, v, strlen(v));
+}
+
+void log_uint(struct logline *l, const char *key, unsigned long long v)
+{
+  char num[32];
+  int n = snprintf(num, sizeof num, "%llu", v);
+
+  put(l, " ", 1);
+  puts_(l, key);
+  put(l, "=", 1);
+  put(l, num, (size_t)n);
+}
+
+void log_ms(struct logline *l, const char *key, unsigned long long usec)
+{
+  char num[48];
+  int n = snprintf(num, sizeof num, "%llu.%03llu", usec / 1000, usec % 1000);
+
+  put(l, " ", 1);
+  puts_(l, key);
+  put(l, "=", 1);
+  put(l, num, (size_t)n);
+}
+
+void log_end(struct logline *l)
+{
+  ssize_t w;
+  size_t off = 0;
+
+  if (l->cut) {
+    memcpy(l->buf + l->len, " cut=1", 6);
+    l->len += 6;
+  }
+  l->buf[l->len++] = '\n';
+  /* one write: stderr is a pipe to multilog, and PIPE_BUF >= 4096 keeps
+   * the line whole; a short write on a full pipe is finished off. */
+  while (off < l->len) {
+    w = write(2, l->buf + off, l->len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+}
+
+static void say(const char *level, const char *a, const char *b,
+                const char *c)
+{
+  struct logline l;
+  char esc[LOG_VALUE_MAX * 4 + 8];
+
+  log_start(&l, level, a);
+  if (b) { put(&l, " ", 1); put(&l, esc, log_escape(esc, sizeof esc, b,
+                                                   strlen(b))); }
+  if (c) { put(&l, ": ", 2); puts_(&l, c); }
+  log_end(&l);
+}
+
+void warn_msg(const char *text, const char *obj)
+{
+  say("warning", text, obj, NULL);
+}
+
+void warn_sys(const char *what, const char *obj)
+{
+  char text[128];
+  const char *err = strerror(errno);
+
+  snprintf(text, sizeof text, "unable to %s", what);
+  say("warning", text, obj, err);
+}
+
+void die_sys(int code, const char *what, const char *obj)
+{
+  char text[128];
+  const char *err = strerror(errno);
+
+  snprintf(text, sizeof text, "unable to %s", what);
+  say("fatal", text, obj, err);
+  exit(code);
+}
+
+void die_msg(int code, const char *text, const char *obj)
+{
+  say("fatal", text, obj, NULL);
+  exit(code);
+}

@@ -1,0 +1,5 @@
+# lib/: code shared by two or more daemons, linked as $(B)/libimgate.a
+LIB_OBJS += lib/log.o lib/settings.o lib/server.o lib/policy.o
+
+UNIT_TESTS += t_lib
+t_lib_OBJS = lib/t_lib.o
