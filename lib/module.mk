@@ -1,5 +1,7 @@
 # lib/: code shared by two or more daemons, linked as $(B)/libimgate.a
 LIB_OBJS += lib/log.o lib/settings.o lib/server.o lib/policy.o
+LIB_OBJS += lib/classify.o
 
-UNIT_TESTS += t_lib
+UNIT_TESTS += t_lib t_classify
 t_lib_OBJS = lib/t_lib.o
+t_classify_OBJS = lib/t_classify.o
