@@ -42,6 +42,7 @@ struct conn {
   struct server *srv;
   struct conn *prev, *next;
   unsigned long id;
+  unsigned listener;             /* index of the listener it came from */
   char *in;                      /* input buffer, max_request + 1 bytes */
   size_t inlen;
   char *out;
@@ -314,6 +315,7 @@ static void accept_one(struct server *s, struct watch *l)
   c->w.fd = fd;
   c->srv = s;
   c->id = ++s->next_id;
+  c->listener = (unsigned)(l - s->listeners);
   c->last_active = now_usec();
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
@@ -409,6 +411,7 @@ void conn_set_data(struct conn *c, void *data) { c->data = data; }
 void *conn_data(const struct conn *c) { return c->data; }
 struct server *conn_server(const struct conn *c) { return c->srv; }
 unsigned long conn_id(const struct conn *c) { return c->id; }
+unsigned conn_listener(const struct conn *c) { return c->listener; }
 
 static void conn_event(struct conn *c, unsigned ev)
 {

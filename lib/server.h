@@ -75,6 +75,10 @@ void conn_set_data(struct conn *c, void *data);
 void *conn_data(const struct conn *c);
 struct server *conn_server(const struct conn *c);
 unsigned long conn_id(const struct conn *c);
+/* Which listener accepted it: 0 for the first server_listen() call, 1 for
+ * the second, and so on (a daemon serving two protocols tells them apart
+ * by this). */
+unsigned conn_listener(const struct conn *c);
 
 /* Monotonic clock in microseconds. */
 unsigned long long now_usec(void);
