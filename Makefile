@@ -27,22 +27,26 @@ LIB_OBJS :=
 include lib/module.mk
 include $(sort $(filter-out lib/module.mk,$(wildcard */module.mk)))
 
+# Objects go under $(B)/obj/: a program named like its folder (acctd,
+# greyd ...) lands in $(B)/ and would clash with $(B)/acctd/*.o.
+O = $(B)/obj
+
 # $(call link,NAME): $(B)/NAME from $(NAME_OBJS), libimgate and $(NAME_LIBS)
 define link
-$(B)/$(1): $$(addprefix $(B)/,$$($(1)_OBJS)) $(B)/libimgate.a
+$(B)/$(1): $$(addprefix $(O)/,$$($(1)_OBJS)) $(B)/libimgate.a
 	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS) -o $$@ \
-	  $$(addprefix $(B)/,$$($(1)_OBJS)) $(B)/libimgate.a $$($(1)_LIBS) $$(LDLIBS)
+	  $$(addprefix $(O)/,$$($(1)_OBJS)) $(B)/libimgate.a $$($(1)_LIBS) $$(LDLIBS)
 endef
 
 all: $(addprefix $(B)/,$(PROGS) $(UNIT_TESTS))
 
 $(foreach p,$(PROGS) $(UNIT_TESTS),$(eval $(call link,$(p))))
 
-$(B)/libimgate.a: $(addprefix $(B)/,$(LIB_OBJS))
+$(B)/libimgate.a: $(addprefix $(O)/,$(LIB_OBJS))
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/%.o: %.c
+$(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
