@@ -1,0 +1,80 @@
+/*
+ * dns.h - DNS list lookups for policyd: c-ares driven by the server's
+ * epoll loop, and an in-process cache of answers for their TTL (negative
+ * answers too, for the SOA minimum).  One query per name at a time:
+ * requests that need a name already being asked wait for that answer.
+ */
+#ifndef POLICYD_DNS_H
+#define POLICYD_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct dns;
+struct dns_entry;
+
+#define DNS_MAX_ADDRS 8
+#define DNS_NAME_MAX 256
+
+enum dns_result { DNS_OK, DNS_TIMEOUT, DNS_SERVFAIL, DNS_TRUNCATED };
+
+/* What a name's lookup gave: the A records (none: not listed). */
+struct dns_answer {
+  enum dns_result result;
+  unsigned naddr;
+  uint32_t addr[DNS_MAX_ADDRS];      /* host byte order */
+};
+
+/* A request waiting for one name.  The owner embeds it and gets done()
+ * once, unless it calls dns_cancel() first. */
+struct dns_waiter {
+  struct dns_waiter *next, **prevp;
+  void (*done)(struct dns_waiter *w, const struct dns_answer *a);
+  void *arg;
+  unsigned tag;
+};
+
+struct dns_config {
+  const char *servers;      /* "127.0.0.1:53,[::1]:5353" or "system" */
+  unsigned timeout_ms;      /* first try; c-ares doubles it on the next */
+  unsigned tries;
+  unsigned cache_size;      /* entries at most (0: no cache) */
+  unsigned max_ttl;         /* seconds */
+  unsigned neg_ttl;         /* seconds, for negative answers with no SOA */
+};
+
+/* Exits 100 on a bad server list, 111 if c-ares cannot start. */
+struct dns *dns_new(struct server *s, const struct dns_config *cfg);
+void dns_free(struct dns *d);
+
+/* Ask for name (A).  Returns 1 and fills *a when the cache answers,
+ * else 0: w->done() follows (possibly before dns_lookup returns, if
+ * c-ares fails at once). */
+int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
+               struct dns_answer *a);
+void dns_cancel(struct dns_waiter *w);
+
+/* For the server loop's next_timeout/expire hooks. */
+int dns_next_timeout(struct dns *d);
+void dns_expire(struct dns *d);
+
+struct dns_stats { unsigned long long queries, hits, entries, pending; };
+void dns_stats(const struct dns *d, struct dns_stats *st);
+
+/* "4.3.2.1.zone" or 32 reversed nibbles of an IPv6 address + ".zone";
+ * returns the length, or 0 if addr is not an address or out is small. */
+size_t dns_qname(const char *addr, const char *zone, char *out, size_t room);
+
+/* Parse a reply to an A query: its A records, the TTL to cache it for
+ * (the least A TTL, or for no records the SOA's negative TTL, or
+ * neg_ttl), its rcode and TC bit.  Returns 0, or -1 if malformed. */
+struct dns_reply {
+  unsigned rcode, tc, naddr, nskipped;
+  uint32_t addr[DNS_MAX_ADDRS];
+  unsigned long ttl;
+};
+int dns_parse_reply(const unsigned char *buf, size_t len, unsigned neg_ttl,
+                    struct dns_reply *r);
+
+#endif

@@ -1,0 +1,8 @@
+# policyd/: envelope policy rules with PTR/HELO conditions and DNS lists
+PROGS += policyd
+policyd_OBJS = policyd/policyd.o policyd/rules.o policyd/dns.o
+policyd_LIBS = -lcares -lowfat
+
+UNIT_TESTS += t_policyd
+t_policyd_OBJS = policyd/t_policyd.o policyd/rules.o policyd/dns.o
+t_policyd_LIBS = -lcares -lowfat

@@ -1,0 +1,590 @@
+/*
+ * policyd - envelope policy rules that combine PTR and HELO conditions
+ * with DNS list lookups, for Postfix's check_policy_service.
+ *
+ * One process, one loop (lib/server.h).  A request is classified at
+ * once (lib/classify.h); if the first rule that can still match needs
+ * DNS lists, the lists any candidate rule needs are asked in parallel
+ * and the connection is held, while every other connection is served.
+ * Each answer re-evaluates the rules; the request is answered as soon as
+ * the outcome is known, or at DEADLINE with the missing lists counted as
+ * failed (never as listed).  See policyd(8).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "classify.h"
+#include "log.h"
+#include "policy.h"
+#include "server.h"
+#include "settings.h"
+#include "dns.h"
+#include "rules.h"
+
+enum {
+  S_LISTEN, S_SOCKET_MODE, S_RULES, S_DNS, S_DEADLINE, S_DNS_FAIL_DEFER,
+  S_CACHE_SIZE, S_CACHE_MAX_TTL, S_CACHE_NEG_TTL, S_PATTERNS, S_MAX_CONNS,
+  S_IDLE_TIMEOUT, S_STATS_INTERVAL, S_COUNT
+};
+
+static struct setting settings[S_COUNT] = {
+  { "LISTEN", SET_STRING, NULL, 0, 1024, 0, NULL },
+  { "SOCKET_MODE", SET_OCTAL, "0666", 0, 0777, 0, NULL },
+  { "RULES", SET_STRING, NULL, 0, 1024, 0, NULL },
+  { "DNS", SET_STRING, NULL, 0, 1024, 0, NULL },
+  { "DEADLINE", SET_UINT, "2000", 50, 60000, 0, NULL },
+  { "DNS_FAIL_DEFER", SET_BOOL, "no", 0, 1, 0, NULL },
+  { "CACHE_SIZE", SET_UINT, "100000", 0, 10000000, 0, NULL },
+  { "CACHE_MAX_TTL", SET_SECONDS, "1h", 0, 604800, 0, NULL },
+  { "CACHE_NEG_TTL", SET_SECONDS, "5m", 0, 86400, 0, NULL },
+  { "PATTERNS", SET_STRING, NULL, 0, 1024, 0, NULL },
+  { "MAX_CONNS", SET_UINT, "2048", 1, 100000, 0, NULL },
+  { "IDLE_TIMEOUT", SET_SECONDS, "1h", 0, 86400, 0, NULL },
+  { "STATS_INTERVAL", SET_SECONDS, "5m", 0, 86400, 0, NULL },
+};
+
+#define FIELD_MAX 320       /* bytes kept of each logged attribute */
+
+struct req;
+
+struct ctx {
+  struct server *srv;
+  struct dns *dns;
+  struct ruleset *rs;
+  struct classifier *cl;
+  const char *rules_path, *patterns;
+  struct stat rules_st;
+  unsigned long long deadline_us;
+  int fail_defer;
+  struct req *first, *last;       /* held, oldest first (same DEADLINE) */
+  unsigned long long requests, rejects, defers, held, expired;
+  unsigned long long last_stats, stats_every;
+};
+
+struct req {
+  struct ctx *x;
+  struct conn *c;
+  struct ruleset *rs;
+  struct req *prev, *next;
+  unsigned long long start, deadline;
+  struct evalstate st;
+  uint32_t asked, failed, answered;
+  enum dns_result first_failure;
+  int held, starting;
+  struct dns_waiter w[RULES_MAX_LISTS];
+  const char *client, *helo, *ptr, *sender, *rcpt;
+  char strings[5 * (FIELD_MAX + 1)];
+};
+
+/* --- the answer and its log line --- */
+
+static const char *dns_word(const struct req *r)
+{
+  static const char *const fail[] = { "ok", "timeout", "servfail",
+                                      "truncated" };
+
+  if (!r->asked) return "none";
+  if (!r->failed) return "ok";
+  if (r->answered & ~r->failed) return "partial";
+  return fail[r->first_failure];
+}
+
+static size_t list_names(const struct req *r, uint32_t mask, char *out,
+                         size_t room)
+{
+  size_t n = 0;
+  unsigned i;
+
+  out[0] = 0;
+  for (i = 0; i < r->rs->nlists; i++) {
+    const char *name = r->rs->lists[i].name;
+    size_t l = strlen(name);
+
+    if (!(mask & (1U << i)) || n + l + 2 > room) continue;
+    if (n) out[n++] = ',';
+    memcpy(out + n, name, l + 1);
+    n += l;
+  }
+  if (!n) memcpy(out, "-", 2);
+  return n;
+}
+
+static void log_decision(const struct req *r, const char *action,
+                         const char *rule)
+{
+  struct logline l;
+  char buf[1024];
+  uint32_t listed = 0, failed = r->failed;
+  unsigned i;
+
+  for (i = 0; i < r->rs->nlists; i++)
+    if (r->st.list[i] == L_LISTED) listed |= 1U << i;
+  log_start(&l, "info", "decision");
+  log_str(&l, "action", action);
+  log_str(&l, "rule", rule);
+  log_str(&l, "client", r->client);
+  log_str(&l, "helo", r->helo);
+  log_str(&l, "ptr", r->ptr);
+  log_str(&l, "sender", r->sender);
+  log_str(&l, "recipient", r->rcpt);
+  rules_conds(r->rs, &r->st, buf, sizeof buf);
+  log_str(&l, "conds", buf[0] ? buf : "-");
+  list_names(r, listed, buf, sizeof buf);
+  log_str(&l, "lists", buf);
+  log_str(&l, "dns", dns_word(r));
+  if (failed) {
+    list_names(r, failed, buf, sizeof buf);
+    log_str(&l, "failed", buf);
+  }
+  log_ms(&l, "ms", now_usec() - r->start);
+  log_end(&l);
+}
+
+static const char *const verbs[] = { "REJECT", "DEFER", "DUNNO", "OK",
+                                     "WARN" };
+
+/* The reply's text: the rule's own, or one that names the rule. */
+static void reply_text(const struct rule *rule, char *out, size_t room)
+{
+  static const char *const dflt[] = {
+    "5.7.1 Rejected by policy (%s)", "4.7.1 Try again later (%s)", "",
+    "", "policyd rule %s"
+  };
+
+  if (rule->text) snprintf(out, room, "%s", rule->text);
+  else snprintf(out, room, dflt[rule->action], rule->name);
+}
+
+static void req_free(struct req *r)
+{
+  struct ctx *x = r->x;
+  unsigned i;
+
+  for (i = 0; i < RULES_MAX_LISTS; i++)
+    if (r->asked & (1U << i)) dns_cancel(&r->w[i]);
+  if (r->held) {
+    if (r->prev) r->prev->next = r->next;
+    else x->first = r->next;
+    if (r->next) r->next->prev = r->prev;
+    else x->last = r->prev;
+  }
+  rules_unref(r->rs);
+  free(r);
+}
+
+static void answer(struct req *r, int how, unsigned ri)
+{
+  char text[RULES_TEXT_MAX + 64], out[RULES_TEXT_MAX + 128];
+  const struct rule *rule = how == EVAL_NOMATCH ? NULL : &r->rs->rules[ri];
+  const char *verb = "DUNNO", *action = "dunno";
+  struct conn *c = r->c;
+  int held = r->held;
+  size_t n;
+
+  text[0] = 0;
+  if (how == EVAL_MATCH) {
+    verb = verbs[rule->action];
+    action = action_name(rule->action);
+    reply_text(rule, text, sizeof text);
+  } else if (how == EVAL_DNSFAIL) {
+    /* DEFER_IF_PERMIT: a later permanent reject still wins */
+    verb = "DEFER_IF_PERMIT";
+    action = "defer";
+    snprintf(text, sizeof text, "4.7.1 DNS list lookup failed, "
+             "try again later");
+  }
+  if (!strcmp(action, "reject")) r->x->rejects++;
+  if (!strcmp(action, "defer")) r->x->defers++;
+  n = policy_format(out, sizeof out, verb, text[0] ? text : NULL);
+  conn_write(c, out, n);
+  log_decision(r, action, rule ? rule->name : "-");
+  req_free(r);
+  if (held) conn_release(c);
+}
+
+/* Decide if the answers in hand allow it; final: no more will come. */
+static int try_decide(struct req *r, int final)
+{
+  unsigned ri = 0;
+  int how;
+
+  if (final) {
+    unsigned i;
+
+    for (i = 0; i < RULES_MAX_LISTS; i++)
+      if ((r->asked & (1U << i)) && r->st.list[i] == L_UNKNOWN) {
+        if (!r->failed) r->first_failure = DNS_TIMEOUT;
+        r->st.list[i] = L_FAILED;
+        r->failed |= 1U << i;
+        r->answered |= 1U << i;
+      }
+  }
+  how = rules_eval(r->rs, &r->st, r->x->fail_defer, &ri);
+  if (how == EVAL_WAIT && !final) return 0;
+  if (how == EVAL_WAIT) how = EVAL_NOMATCH;   /* cannot happen; be safe */
+  answer(r, how, ri);
+  return 1;
+}
+
+/* --- DNS --- */
+
+static void take_answer(struct req *r, unsigned i, const struct dns_answer *a)
+{
+  const struct dnslist *l = &r->rs->lists[i];
+  unsigned k;
+
+  r->answered |= 1U << i;
+  if (a->result != DNS_OK) {
+    if (!r->failed) r->first_failure = a->result;
+    r->failed |= 1U << i;
+    r->st.list[i] = L_FAILED;
+    return;
+  }
+  r->st.list[i] = L_CLEAR;
+  for (k = 0; k < a->naddr; k++)
+    if (dnslist_counts(l, a->addr[k])) r->st.list[i] = L_LISTED;
+}
+
+static void on_answer(struct dns_waiter *w, const struct dns_answer *a)
+{
+  struct req *r = w->arg;
+
+  take_answer(r, w->tag, a);
+  if (!r->starting) try_decide(r, 0);
+}
+
+static void ask_lists(struct req *r, uint32_t need)
+{
+  char qname[DNS_NAME_MAX];
+  unsigned i;
+
+  r->starting = 1;
+  for (i = 0; i < r->rs->nlists; i++) {
+    struct dns_answer a;
+
+    if (!(need & (1U << i))) continue;
+    if (!dns_qname(r->client, r->rs->lists[i].zone, qname, sizeof qname)) {
+      r->st.list[i] = L_CLEAR;  /* no address to look up: not listed */
+      continue;
+    }
+    r->asked |= 1U << i;
+    r->w[i].done = on_answer;
+    r->w[i].arg = r;
+    r->w[i].tag = i;
+    if (dns_lookup(r->x->dns, qname, &r->w[i], &a)) take_answer(r, i, &a);
+  }
+  r->starting = 0;
+}
+
+/* --- requests --- */
+
+static const char *keep(char **p, const char *s)
+{
+  size_t n = strlen(s);
+  char *out = *p;
+
+  if (n > FIELD_MAX) n = FIELD_MAX;
+  memcpy(out, s, n);
+  out[n] = 0;
+  *p += n + 1;
+  return out;
+}
+
+static struct req *req_new(struct ctx *x, struct conn *c,
+                           const struct policy_request *pr)
+{
+  struct req *r = calloc(1, sizeof *r);
+  char *p;
+
+  if (!r) return NULL;
+  p = r->strings;
+  r->x = x;
+  r->c = c;
+  r->rs = x->rs;
+  rules_ref(r->rs);
+  r->start = now_usec();
+  r->deadline = r->start + x->deadline_us;
+  r->client = keep(&p, pr->client_address);
+  r->helo = keep(&p, pr->helo_name);
+  r->ptr = keep(&p, strcmp(pr->client_name, "unknown") || !*pr->
+                reverse_client_name ? pr->client_name
+                                    : pr->reverse_client_name);
+  r->sender = keep(&p, pr->sender);
+  r->rcpt = keep(&p, pr->recipient);
+  r->st.classbits = classify(x->cl, pr->client_address, pr->client_name,
+                             pr->reverse_client_name, pr->helo_name);
+  return r;
+}
+
+static void hold(struct req *r)
+{
+  struct ctx *x = r->x;
+
+  r->held = 1;
+  x->held++;
+  r->prev = x->last;
+  if (x->last) x->last->next = r;
+  else x->first = r;
+  x->last = r;
+  conn_hold(r->c);
+}
+
+static long on_request(struct conn *c, char *buf, size_t len)
+{
+  struct ctx *x = server_ctx(conn_server(c));
+  struct policy_request pr;
+  long used = policy_parse(buf, len, &pr);
+  struct req *r;
+
+  if (used == 0) return 0;
+  if (used < 0) {
+    struct logline l;
+
+    log_start(&l, "warning", "bad_request");
+    log_uint(&l, "conn", conn_id(c));
+    log_str(&l, "reason", "malformed");
+    log_end(&l);
+    return -1;
+  }
+  x->requests++;
+  r = req_new(x, c, &pr);
+  if (!r) {
+    /* no memory: an honest temporary answer, never a reject */
+    static const char tf[] = "action=DEFER_IF_PERMIT 4.3.0 policyd "
+                             "out of memory\n\n";
+    warn_sys("allocate", "request");
+    conn_write(c, tf, sizeof tf - 1);
+    return used;
+  }
+  ask_lists(r, rules_needed(r->rs, r->st.classbits));
+  if (!try_decide(r, 0)) hold(r);
+  return used;
+}
+
+static int next_timeout(void *ctx)
+{
+  struct ctx *x = ctx;
+  int ms = dns_next_timeout(x->dns);
+
+  if (x->first) {
+    unsigned long long now = now_usec(), d = x->first->deadline;
+    int own = d <= now ? 0 : (int)((d - now + 999) / 1000);
+
+    if (ms < 0 || own < ms) ms = own;
+  }
+  return ms;
+}
+
+static void expire(void *ctx)
+{
+  struct ctx *x = ctx;
+  unsigned long long now;
+
+  dns_expire(x->dns);
+  now = now_usec();
+  while (x->first && x->first->deadline <= now) {
+    x->expired++;
+    try_decide(x->first, 1);
+  }
+}
+
+/* --- rules file, reloads, stats --- */
+
+static void log_rules(const struct ctx *x, const char *event)
+{
+  struct logline l;
+
+  log_start(&l, "info", event);
+  log_str(&l, "file", x->rules_path);
+  log_uint(&l, "rules", x->rs->nrules);
+  log_uint(&l, "lists", x->rs->nlists);
+  log_end(&l);
+}
+
+static void reload_rules(struct ctx *x)
+{
+  char why[256];
+  unsigned long line;
+  struct ruleset *rs;
+  struct stat st;
+
+  if (stat(x->rules_path, &st) == 0) x->rules_st = st;
+  rs = rules_load(x->rules_path, &line, why, sizeof why);
+  if (!rs) {
+    struct logline l;
+
+    /* the rules in force stay: a typo must not open the gate */
+    log_start(&l, "warning", "rules");
+    log_str(&l, "file", x->rules_path);
+    log_uint(&l, "line", line);
+    log_str(&l, "error", why);
+    log_str(&l, "kept", "old");
+    log_end(&l);
+    return;
+  }
+  rules_unref(x->rs);
+  x->rs = rs;
+  log_rules(x, "rules_loaded");
+}
+
+static void reload_patterns(struct ctx *x)
+{
+  struct classifier *cl;
+  unsigned long line = 0;
+  const char *why = "";
+
+  if (!x->patterns) return;
+  cl = classifier_new();
+  if (!cl || classifier_load(cl, x->patterns, &line, &why) < 0) {
+    struct logline l;
+
+    log_start(&l, "warning", "patterns");
+    log_str(&l, "file", x->patterns);
+    log_uint(&l, "line", line);
+    log_str(&l, "error", cl ? why : "out of memory");
+    log_str(&l, "kept", "old");
+    log_end(&l);
+    classifier_free(cl);
+    return;
+  }
+  classifier_free(x->cl);
+  x->cl = cl;
+}
+
+static void on_reload(void *ctx)
+{
+  reload_rules(ctx);
+  reload_patterns(ctx);
+}
+
+static int changed(const struct stat *a, const struct stat *b)
+{
+  return a->st_ino != b->st_ino || a->st_dev != b->st_dev
+         || a->st_size != b->st_size
+         || a->st_mtim.tv_sec != b->st_mtim.tv_sec
+         || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+static void log_stats(struct ctx *x)
+{
+  struct dns_stats ds;
+  struct logline l;
+
+  dns_stats(x->dns, &ds);
+  log_start(&l, "info", "stats");
+  log_uint(&l, "requests", x->requests);
+  log_uint(&l, "rejects", x->rejects);
+  log_uint(&l, "defers", x->defers);
+  log_uint(&l, "held", x->held);
+  log_uint(&l, "deadline", x->expired);
+  log_uint(&l, "queries", ds.queries);
+  log_uint(&l, "cache_hits", ds.hits);
+  log_uint(&l, "cache_entries", ds.entries);
+  log_uint(&l, "conns", server_conns(x->srv));
+  log_end(&l);
+}
+
+static void tick(void *ctx)
+{
+  struct ctx *x = ctx;
+  struct stat st;
+  unsigned long long now = now_usec();
+
+  /* a changed rules file is taken like a SIGHUP (same checks, same
+   * refusal to load a broken one) */
+  if (stat(x->rules_path, &st) == 0 && changed(&st, &x->rules_st))
+    reload_rules(x);
+  if (x->stats_every && now - x->last_stats >= x->stats_every) {
+    x->last_stats = now;
+    log_stats(x);
+  }
+}
+
+/* --- start --- */
+
+static void need(const struct setting *s)
+{
+  if (!s->str) die_msg(EXIT_PERM, "setting missing:", s->name);
+}
+
+static void load_start(struct ctx *x)
+{
+  char why[256], msg[1400];
+  unsigned long line;
+
+  if (stat(x->rules_path, &x->rules_st) < 0)
+    die_sys(EXIT_PERM, "stat rules file", x->rules_path);
+  x->rs = rules_load(x->rules_path, &line, why, sizeof why);
+  if (!x->rs) {
+    snprintf(msg, sizeof msg, "%s:%lu: %s", x->rules_path, line, why);
+    die_msg(EXIT_PERM, "bad rules file:", msg);
+  }
+  x->cl = classifier_new();
+  if (!x->cl) die_sys(EXIT_TEMP, "allocate", "classifier");
+  if (x->patterns) {
+    const char *w = "";
+
+    line = 0;
+    if (classifier_load(x->cl, x->patterns, &line, &w) < 0) {
+      snprintf(msg, sizeof msg, "%s:%lu: %s", x->patterns, line, w);
+      die_msg(EXIT_PERM, "bad patterns file:", msg);
+    }
+  }
+}
+
+static const struct server_ops ops = {
+  .max_request = 16384,
+  .max_output = 65536,
+  .read_timeout = 60,
+  .request = on_request,
+  .reload = on_reload,
+  .tick = tick,
+  .next_timeout = next_timeout,
+  .expire = expire,
+};
+
+int main(void)
+{
+  static struct ctx x;
+  struct server_ops o = ops;
+  struct dns_config dc;
+  unsigned deadline;
+  int rc;
+
+  log_init("policyd");
+  settings_load(settings, S_COUNT);
+  need(&settings[S_LISTEN]);
+  need(&settings[S_RULES]);
+  need(&settings[S_DNS]);
+  x.rules_path = settings[S_RULES].str;
+  x.patterns = settings[S_PATTERNS].str;
+  load_start(&x);
+  deadline = (unsigned)settings[S_DEADLINE].num;
+  /* answer a little before DEADLINE: the loop wakes to the millisecond */
+  x.deadline_us = deadline * 1000ULL - 2000ULL;
+  x.fail_defer = (int)settings[S_DNS_FAIL_DEFER].num;
+  x.stats_every = settings[S_STATS_INTERVAL].num * 1000000ULL;
+  o.max_conns = (unsigned)settings[S_MAX_CONNS].num;
+  o.idle_timeout = (unsigned)settings[S_IDLE_TIMEOUT].num;
+  x.srv = server_new(&o, &x);
+  /* two tries, the second twice as long: both fit in DEADLINE */
+  dc.servers = settings[S_DNS].str;
+  dc.timeout_ms = deadline / 3 ? deadline / 3 : 1;
+  dc.tries = 2;
+  dc.cache_size = (unsigned)settings[S_CACHE_SIZE].num;
+  dc.max_ttl = (unsigned)settings[S_CACHE_MAX_TTL].num;
+  dc.neg_ttl = (unsigned)settings[S_CACHE_NEG_TTL].num;
+  x.dns = dns_new(x.srv, &dc);
+  server_listen_list(x.srv, settings[S_LISTEN].str,
+                     (unsigned)settings[S_SOCKET_MODE].num);
+  x.last_stats = now_usec();
+  log_rules(&x, "start");
+  rc = server_run(x.srv);
+  log_stats(&x);
+  dns_free(x.dns);
+  rules_unref(x.rs);
+  classifier_free(x.cl);
+  return rc;
+}
