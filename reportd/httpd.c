@@ -1,0 +1,257 @@
+/*
+ * httpd.c - the status page over HTTP, on the suite's server skeleton.
+ *
+ *   GET /             the status as HTML (refreshes every 30 s)
+ *   GET /status.txt   the same as text
+ *   HEAD of either; anything else gets 404 or 405.
+ * One request per connection (Connection: close), at most 8 KiB of
+ * request head.  When LISTEN is anything but loopback (or unix
+ * sockets), PASSWORD_FILE is required and every request must carry
+ * HTTP basic authentication matching one of its "user:password" lines;
+ * reportd says which at start.  Services are looked at every second
+ * (the tick), so restarts between two page loads are still counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <textcode.h>
+
+#include "log.h"
+#include "server.h"
+#include "status.h"
+
+#define REQ_MAX 8192
+#define PW_MAX 4096
+
+struct httpd {
+  struct status st;
+  int need_auth;
+  char pw[PW_MAX + 1];      /* the password file: "user:password" lines */
+};
+
+/* "inet:127.0.0.1:9025", "127.0.0.1:9025", "inet:[::1]:9025", "unix:/p" */
+static int spec_local(const char *s, size_t n)
+{
+  if (n >= 5 && !memcmp(s, "unix:", 5)) return 1;
+  if (n >= 5 && !memcmp(s, "inet:", 5)) { s += 5; n -= 5; }
+  if (n >= 4 && !memcmp(s, "127.", 4)) return 1;
+  return n >= 5 && !memcmp(s, "[::1]", 5);
+}
+
+int listen_is_local(const char *specs)
+{
+  while (*specs) {
+    size_t n = strcspn(specs, ",");
+
+    if (n && !spec_local(specs, n)) return 0;
+    specs += n;
+    if (*specs) specs++;
+  }
+  return 1;
+}
+
+static void load_passwords(struct httpd *h)
+{
+  int fd = open(h->st.password_file, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0) die_sys(EXIT_PERM, "open", h->st.password_file);
+  n = read(fd, h->pw, PW_MAX);
+  close(fd);
+  if (n < 0) die_sys(EXIT_TEMP, "read", h->st.password_file);
+  h->pw[n] = 0;
+  if (!strchr(h->pw, ':'))
+    die_msg(EXIT_PERM, "no user:password line in ", h->st.password_file);
+}
+
+/* Same time whatever the first differing byte. */
+static int same(const char *a, size_t an, const char *b, size_t bn)
+{
+  unsigned char d = an != bn;
+  size_t i;
+
+  for (i = 0; i < an && i < bn; i++) d |= (unsigned char)(a[i] ^ b[i]);
+  return !d;
+}
+
+static int password_ok(const struct httpd *h, const char *cred, size_t n)
+{
+  const char *p = h->pw;
+  int ok = 0;
+
+  while (*p) {
+    size_t l = strcspn(p, "\n");
+    size_t ll = l && p[l - 1] == '\r' ? l - 1 : l;
+
+    if (ll && p[0] != '#') ok |= same(p, ll, cred, n);
+    p += l;
+    if (*p) p++;
+  }
+  return ok;
+}
+
+/* The value of the Authorization header, if it is Basic and matches. */
+static int authorized(const struct httpd *h, const char *req, size_t n)
+{
+  const char *a = memmem(req, n, "\nAuthorization: Basic ", 22), *end;
+  char enc[512], dec[512];
+  size_t el, dl = 0;
+
+  if (!a) return 0;
+  a += 22;
+  end = memchr(a, '\n', n - (size_t)(a - req));
+  if (!end) return 0;
+  el = (size_t)(end - a);
+  if (el && a[el - 1] == '\r') el--;
+  if (el >= sizeof enc) return 0;
+  memcpy(enc, a, el);
+  enc[el] = 0;
+  if (scan_base64(enc, dec, &dl) != el || dl >= sizeof dec) return 0;
+  return password_ok(h, dec, dl);
+}
+
+static void reply(struct conn *c, const char *code, const char *type,
+                  const char *extra, const char *body, size_t len, int head)
+{
+  char hdr[512];
+  int n = snprintf(hdr, sizeof hdr, "HTTP/1.0 %s\r\nServer: reportd\r\n"
+                   "Content-Type: %s\r\nContent-Length: %zu\r\n"
+                   "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+                   code, type, len, extra ? extra : "");
+
+  conn_write(c, hdr, (size_t)n);
+  if (!head) conn_write(c, body, len);
+  conn_close(c);
+}
+
+static void page(struct conn *c, struct httpd *h, int html, int head)
+{
+  char *body = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&body, &len);
+  long long now = (long long)time(NULL);
+
+  if (!m) {
+    reply(c, "503 Service Unavailable", "text/plain", NULL, "", 0, head);
+    return;
+  }
+  status_sample(&h->st, now);
+  status_write(m, &h->st, html, now);
+  fclose(m);
+  reply(c, "200 OK", html ? "text/html; charset=utf-8"
+        : "text/plain; charset=utf-8",
+        html ? "Refresh: 30\r\n" : NULL, body, len, head);
+  free(body);
+}
+
+static void log_request(struct conn *c, const char *method, size_t ml,
+                        const char *path, size_t pl, int code)
+{
+  struct logline l;
+
+  log_start(&l, "info", "request");
+  log_strn(&l, "method", method, ml);
+  log_strn(&l, "path", path, pl);
+  log_uint(&l, "status", (unsigned long long)code);
+  log_uint(&l, "conn", conn_id(c));
+  log_end(&l);
+}
+
+static long request(struct conn *c, char *buf, size_t len)
+{
+  struct httpd *h = server_ctx(conn_server(c));
+  char *end = memmem(buf, len, "\r\n\r\n", 4), *sp1, *sp2;
+  int head, code;
+
+  if (!end && !(end = memmem(buf, len, "\n\n", 2))) return 0;
+  sp1 = memchr(buf, ' ', (size_t)(end - buf));
+  sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;
+  if (!sp2) {
+    reply(c, "400 Bad Request", "text/plain", NULL, "bad request\n", 12, 0);
+    return (long)len;
+  }
+  head = sp1 - buf == 4 && !memcmp(buf, "HEAD", 4);
+  if (!head && !(sp1 - buf == 3 && !memcmp(buf, "GET", 3))) {
+    code = 405;
+    reply(c, "405 Method Not Allowed", "text/plain", "Allow: GET, HEAD\r\n",
+          "method not allowed\n", 19, 0);
+  } else if (h->need_auth && !authorized(h, buf, (size_t)(end - buf) + 2)) {
+    code = 401;
+    reply(c, "401 Unauthorized", "text/plain",
+          "WWW-Authenticate: Basic realm=\"imgate status\"\r\n",
+          "authentication required\n", 24, head);
+  } else if (sp2 - sp1 == 2 && sp1[1] == '/') {
+    code = 200;
+    page(c, h, 1, head);
+  } else if (sp2 - sp1 == 12 && !memcmp(sp1 + 1, "/status.txt", 11)) {
+    code = 200;
+    page(c, h, 0, head);
+  } else {
+    code = 404;
+    reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10, head);
+  }
+  log_request(c, buf, (size_t)(sp1 - buf), sp1 + 1, (size_t)(sp2 - sp1 - 1),
+              code);
+  return (long)len;
+}
+
+static void too_big(struct conn *c)
+{
+  reply(c, "413 Request Entity Too Large", "text/plain", NULL,
+        "request too large\n", 18, 0);
+}
+
+static void tick(void *ctx)
+{
+  struct httpd *h = ctx;
+
+  status_sample(&h->st, (long long)time(NULL));
+}
+
+static void reload(void *ctx)
+{
+  struct httpd *h = ctx;
+
+  if (h->st.password_file) load_passwords(h);
+}
+
+static const struct server_ops ops = {
+  .max_request = REQ_MAX,
+  .max_output = 4 << 20,
+  .read_timeout = 10,
+  .idle_timeout = 30,
+  .max_conns = 64,
+  .request = request,
+  .overflow = too_big,
+  .tick = tick,
+  .reload = reload,
+};
+
+int status_serve(void)
+{
+  struct httpd *h = calloc(1, sizeof *h);
+  struct server *s;
+  struct logline l;
+
+  if (!h) die_sys(EXIT_TEMP, "allocate", "memory");
+  status_init(&h->st);
+  h->need_auth = h->st.password_file != NULL;
+  if (!listen_is_local(h->st.listen) && !h->need_auth)
+    die_msg(EXIT_PERM, "LISTEN is not loopback: PASSWORD_FILE is required"
+            " for ", h->st.listen);
+  if (h->need_auth) load_passwords(h);
+  status_sample(&h->st, (long long)time(NULL));
+  s = server_new(&ops, h);
+  server_listen_list(s, h->st.listen, 0600);
+  log_start(&l, "info", "listen");
+  log_str(&l, "addr", h->st.listen);
+  log_str(&l, "scope", listen_is_local(h->st.listen) ? "loopback"
+                                                     : "network");
+  log_str(&l, "auth", h->need_auth ? "basic" : "none");
+  log_end(&l);
+  return server_run(s);
+}

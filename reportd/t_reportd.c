@@ -1,0 +1,419 @@
+/*
+ * t_reportd - unit tests of reportd's parts, table-driven: time stamps,
+ * key=value values, networks, the bounded counters, the classification
+ * of each kind of line, and the reader under rotation, truncation,
+ * partial and over-long lines.
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "source.h"
+#include "stamp.h"
+#include "test.h"
+#include "topn.h"
+
+/* 2026-01-01 00:00:00 UTC */
+#define NY 1767225600LL
+
+static void t_tai64n(void)
+{
+  static const struct { const char *in; size_t took; long long t; } c[] = {
+    { "@400000000000000a00000000 x", 25, 0 },
+    { "@40000000695a3a8a0b2d3c1c greyd", 25, 0x695a3a80LL },
+    { "@4000000065f1c2a80b2d3c1", 0, 0 },    /* one digit short */
+    { "@4000000065f1c2a80b2d3cxy", 0, 0 },
+    { "4000000065f1c2a80b2d3c1c0", 0, 0 },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    long long t = -1;
+    size_t k = stamp_tai64n(c[i].in, strlen(c[i].in), &t);
+    char name[80];
+
+    snprintf(name, sizeof name, "tai64n %u takes %zu", i, c[i].took);
+    test_num((long long)k, (long long)c[i].took, name);
+    if (k) {
+      snprintf(name, sizeof name, "tai64n %u time", i);
+      test_num(t, c[i].t, name);
+    }
+  }
+}
+
+static void t_syslog(void)
+{
+  static const struct {
+    long long ref; const char *in; size_t took; long long t;
+  } c[] = {
+    /* read on New Year's morning: December is last year */
+    { NY + 3600, "Dec 31 23:59:58 mx postfix/smtpd", 15, NY - 2 },
+    { NY + 3600, "Jan  1 00:00:05 mx postfix/smtpd", 15, NY + 5 },
+    { NY + 3600, "Jan 01 00:00:05 mx postfix/smtpd", 15, NY + 5 },
+    /* a day of slack: clocks and mtimes are not exact */
+    { NY + 3600, "Jan  2 00:30:00 mx x", 15, NY + 86400 + 1800 },
+    { NY + 3600, "Jan  3 00:30:00 mx x", 15,
+      NY - 365 * 86400 + 2 * 86400 + 1800 },
+    { NY + 3600, "Jan  1 00:00:05.123456 mx x", 22, NY + 5 },
+    { NY, "Feb 30 00:00:00 x y", 15, NY + 59 * 86400 - 365 * 86400 + 86400 },
+    { NY, "Foo  1 00:00:00 x y", 0, 0 },
+    { NY, "Jan  1 24:00:00 x y", 0, 0 },
+    { NY, "Jan  1 00:00", 0, 0 },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    struct yearref y;
+    long long t = -1;
+    size_t k;
+    char name[80];
+
+    yearref_init(&y, c[i].ref);
+    k = stamp_syslog(&y, c[i].in, strlen(c[i].in), &t);
+    snprintf(name, sizeof name, "syslog %u takes %zu", i, c[i].took);
+    test_num((long long)k, (long long)c[i].took, name);
+    if (k) {
+      snprintf(name, sizeof name, "syslog %u time", i);
+      test_num(t, c[i].t, name);
+    }
+  }
+}
+
+static void t_rfc3339(void)
+{
+  static const struct { const char *in; size_t took; long long t; } c[] = {
+    { "2026-01-01T00:00:00+00:00 mx", 25, NY },
+    { "2026-01-01T01:00:00.123456+01:00 mx", 32, NY },
+    { "2025-12-31T19:00:00-05:00 mx", 25, NY },
+    { "2026-01-01T00:00:00Z mx", 20, NY },
+    { "2026-01-01T00:00:00 mx", 0, 0 },
+    { "2026-13-01T00:00:00Z", 0, 0 },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    long long t = -1;
+    size_t k = stamp_rfc3339(c[i].in, strlen(c[i].in), &t);
+    char name[80];
+
+    snprintf(name, sizeof name, "rfc3339 %u takes %zu", i, c[i].took);
+    test_num((long long)k, (long long)c[i].took, name);
+    if (k) {
+      snprintf(name, sizeof name, "rfc3339 %u time", i);
+      test_num(t, c[i].t, name);
+    }
+  }
+}
+
+static void t_arg(void)
+{
+  static const struct { const char *in; int rc; long long t; } c[] = {
+    { "now", 0, NY }, { "@1767225600", 0, NY }, { "-24h", 0, NY - 86400 },
+    { "-7d", 0, NY - 7 * 86400 }, { "2026-01-01", 0, NY },
+    { "2026-01-01 00:00", 0, NY }, { "2026-01-01T00:00:01", 0, NY + 1 },
+    { "2026-1-1", -1, 0 }, { "-1x", -1, 0 }, { "@", -1, 0 },
+    { "yesterday", -1, 0 }, { "2026-01-01T25:00", -1, 0 },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    long long t = -1;
+    int rc = stamp_arg(c[i].in, NY, &t);
+    char name[80];
+
+    snprintf(name, sizeof name, "time argument %s", c[i].in);
+    test_num(rc, c[i].rc, name);
+    if (!rc) test_num(t, c[i].t, name);
+  }
+}
+
+static void t_kv(void)
+{
+  static const char line[] = "action=defer reason=\"Reject new triplet\""
+    " client=192.0.2.7 helo=\"a \\\"b\\\" \\x41\" empty= rule=-";
+  static const struct { const char *key; long len; const char *v; } c[] = {
+    { "action", 5, "defer" }, { "reason", 18, "Reject new triplet" },
+    { "client", 9, "192.0.2.7" }, { "helo", 7, "a \"b\" A" },
+    { "empty", 0, "" }, { "rule", 1, "-" }, { "missing", -1, NULL },
+    { "actio", -1, NULL },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    char out[64];
+    long n = kv_get(line, sizeof line - 1, c[i].key, out, sizeof out);
+    char name[80];
+
+    snprintf(name, sizeof name, "key %s", c[i].key);
+    test_num(n, c[i].len, name);
+    if (n >= 0) test_str(out, c[i].v, name);
+  }
+}
+
+static void t_net(void)
+{
+  static const struct { const char *ip, *net; } c[] = {
+    { "192.0.2.7", "192.0.2.0/24" }, { "10.1.2.3", "10.1.2.0/24" },
+    { "2001:db8:1:2::7", "2001:db8:1::/48" },
+    { "2001:db8::7", "2001:db8::/48" }, { "::1", "::/48" },
+    { "unknown", "" }, { "1.2.3", "" },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    char out[64] = "";
+    size_t n = net_of(c[i].ip, strlen(c[i].ip), out);
+
+    out[n] = 0;
+    test_str(out, c[i].net, c[i].ip);
+  }
+}
+
+static void t_topn(void)
+{
+  struct topn *t = topn_new(4);
+  const struct topn_item *top[8];
+  unsigned n, i;
+  char k[8];
+
+  /* exact while there is room */
+  topn_add(t, "a", 1, 3); topn_add(t, "b", 1, 1); topn_add(t, "a", 1, 2);
+  test_num((long long)topn_get(t, "a", 1)->n, 5, "topn exact count");
+  test_num(t->evicted, 0, "topn nothing evicted");
+  /* a heavy key survives a stream of 1000 distinct light ones */
+  for (i = 0; i < 1000; i++) {
+    snprintf(k, sizeof k, "x%u", i);
+    topn_add(t, k, strlen(k), 1);
+    topn_add(t, "heavy", 5, 1);
+  }
+  n = topn_top(t, top, 8);
+  test_num(n, 4, "topn holds cap keys");
+  test_str(top[0]->key, "heavy", "topn heavy hitter first");
+  test_ok(top[0]->n >= 1000 && top[0]->n - top[0]->err <= 1000,
+          "topn count bounds the true count");
+  test_num((long long)t->total, 2006, "topn total");
+  topn_free(t);
+}
+
+/* --- lines ----------------------------------------------------------- */
+
+#define F(x) offsetof(struct stats, x)
+
+static void t_lines(void)
+{
+  static const struct { const char *line; size_t field; } c[] = {
+    { "@400000006956a2020000000a greyd: info: decision action=defer"
+      " reason=\"Reject new triplet\" client=192.0.2.7 net=192.0.2.0/24",
+      F(grey[GR_REJECT_NEW]) },
+    { "@400000006956a2020000000a greyd: info: decision action=pass"
+      " reason=\"Pass retry\" client=192.0.2.7 age=300", F(grey[GR_PASS_RETRY]) },
+    { "@400000006956a2020000000a greyd: info: decision action=pass"
+      " reason=\"Pass sideways\"", F(unknown) },
+    { "@400000006956a2020000000a policyd: info: decision action=reject"
+      " rule=\"RBL MULTIPLE MAIN\" client=192.0.2.8", F(pol_rejected) },
+    { "@400000006956a2020000000a acctd: warning: lookup proto=tcp"
+      " result=temp reason=x key=k conn=1", F(warnings) },
+    { "@400000006956a2020000000a acctd: info: lookup proto=tcp"
+      " result=notfound key=k conn=1", F(acct_notfound) },
+    { "@400000006956a2020000000a greyd: fatal: unable to open x: y",
+      F(fatals) },
+    { "@400000006956a2020000000a <5>(01234-01) Blocked SPAM {Discarded"
+      "Inbound}, [192.0.2.9]:1 [192.0.2.9] <a@b> -> <c@d>, Hits: 9",
+      F(av_blocked) },
+    { "Jan  1 10:00:00 mx postfix/smtpd[1]: connect from x[192.0.2.1]",
+      F(connects) },
+    { "Jan  1 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from"
+      " x[192.0.2.1]: 550 5.1.1 <u@example.com>: Recipient address"
+      " rejected: User unknown in relay recipient table; from=<a@b>"
+      " to=<u@example.com> proto=ESMTP helo=<x>", F(rcpt_unknown) },
+    { "Jan  1 10:00:00 mx postfix/submission/smtpd[1]: NOQUEUE: reject:"
+      " RCPT from x[192.0.2.1]: 451 4.3.0 <u@example.com>: Temporary lookup"
+      " failure; from=<a@b> to=<u@example.com>", F(rcpt_temp) },
+    { "Jan  1 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from"
+      " x[192.0.2.1]: 450 4.7.1 <u@example.com>: Recipient address"
+      " rejected: Greylisted; from=<a@b>", F(rcpt_other) },
+    { "Jan  1 10:00:00 mx postfix/qmgr[2]: 37EF9A723EB: from=<b@x>,"
+      " size=424, nrcpt=3 (queue active)", F(queued_rcpts) },
+    { "2026-01-01T10:00:00.5+00:00 mx amavis[3]: (03-01) Passed CLEAN"
+      " {RelayedInbound}, [192.0.2.1]:5 <a@b> -> <c@d>,<e@f>, Hits: 1",
+      F(av_rcpts) },
+    { "Jan  1 10:00:00 mx kernel: something", F(other) },
+    { "@400000006956a2020000000a foo: info: bar", F(other) },
+    { "garbage without a stamp", F(unknown) },
+    { "@400000006956a2020000000a", F(unknown) },
+    { "Dec  1 10:00:00 mx postfix/smtpd[1]: connect from x[1.2.3.4]",
+      F(outside) },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    struct stats st;
+    struct yearref y;
+    unsigned long long before, after;
+    char name[64];
+
+    stats_init(&st, NY, NY + 86400);
+    yearref_init(&y, NY + 86400);
+    memcpy(&before, (char *)&st + c[i].field, sizeof before);
+    stats_line(&st, &y, c[i].line, strlen(c[i].line));
+    memcpy(&after, (char *)&st + c[i].field, sizeof after);
+    snprintf(name, sizeof name, "line %u counted where expected", i);
+    test_ok(after > before, name);
+    if (c[i].field != F(unknown)) {
+      snprintf(name, sizeof name, "line %u understood", i);
+      test_num((long long)st.unknown, 0, name);
+    }
+    stats_free(&st);
+  }
+}
+
+static void t_virus(void)
+{
+  static const char l[] = "Jan  1 10:00:00 mx amavis[3]: (03-01) Blocked"
+    " INFECTED (Eicar-Signature, Win.Test.EICAR_HDB-1) {DiscardedInbound,"
+    "Quarantined}, [192.0.2.1]:5 [192.0.2.1] <a@b> -> <c@d>, Hits: -";
+  struct stats st;
+  struct yearref y;
+
+  stats_init(&st, NY, NY + 86400);
+  yearref_init(&y, NY + 86400);
+  stats_line(&st, &y, l, sizeof l - 1);
+  test_num(st.virus->used, 2, "two virus names");
+  test_ok(topn_get(st.virus, "Win.Test.EICAR_HDB-1", 20) != NULL,
+          "second virus name");
+  test_ok(topn_get(st.av_cat, "Blocked INFECTED", 16) != NULL,
+          "category Blocked INFECTED");
+  test_num((long long)topn_get(st.clients, "192.0.2.1", 9)->n, 1,
+           "client of a blocked message");
+  stats_free(&st);
+}
+
+/* --- the reader ------------------------------------------------------ */
+
+struct hook {
+  const char *dir;
+  unsigned long long at;
+  int what;       /* 1: rotate current, 2: truncate and rewrite */
+  int done;
+};
+
+static void write_file(const char *path, const char *text, int append)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC),
+                0644);
+
+  if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+    perror(path);
+  close(fd);
+}
+
+#define G(r) "@400000006956a2020000000a greyd: info: decision action=" \
+  r "\n"
+#define NEW G("defer reason=\"Reject new triplet\" client=192.0.2.7")
+#define RETRY G("pass reason=\"Pass retry\" client=192.0.2.7")
+
+static void on_line(void *arg, const char *path, unsigned long long n)
+{
+  struct hook *h = arg;
+  char a[300], b[300];
+
+  (void)path;
+  if (h->done || n != h->at) return;
+  h->done = 1;
+  snprintf(a, sizeof a, "%s/current", h->dir);
+  if (h->what == 1) {
+    /* multilog's rotation: rename, then a new current gets lines */
+    snprintf(b, sizeof b, "%s/@400000006956a2030000000a.s", h->dir);
+    rename(a, b);
+    write_file(a, RETRY RETRY, 0);
+  } else {
+    /* truncated under the reader, then written again */
+    if (truncate(a, 0) < 0) perror(a);
+    write_file(a, RETRY, 1);
+  }
+}
+
+static void reader_case(int what, const char *name, unsigned long long want_new,
+                        unsigned long long want_retry,
+                        unsigned long long want_event)
+{
+  char dir[] = "/tmp/t_reportd.XXXXXX", p[300];
+  struct stats st;
+  struct reader r;
+  struct hook h = { dir, 2, what, 0 };
+
+  if (!mkdtemp(dir)) { perror("mkdtemp"); return; }
+  snprintf(p, sizeof p, "%s/current", dir);
+  write_file(p, NEW NEW NEW, 0);
+  stats_init(&st, NY, NY + 86400);
+  reader_init(&r, &st);
+  r.hook = on_line;
+  r.hook_arg = &h;
+  read_log(&r, dir);
+  test_num((long long)st.grey[GR_REJECT_NEW], (long long)want_new, name);
+  test_num((long long)st.grey[GR_PASS_RETRY], (long long)want_retry, name);
+  test_num((long long)(what == 1 ? st.rotated : st.truncated),
+           (long long)want_event, name);
+  test_num((long long)st.unknown, 0, name);
+  reader_free(&r);
+  stats_free(&st);
+  snprintf(p, sizeof p, "rm -rf %s", dir);
+  if (system(p)) perror(p);
+}
+
+static void t_reader_edges(void)
+{
+  char dir[] = "/tmp/t_reportd.XXXXXX", p[300], *big;
+  struct stats st;
+  struct reader r;
+
+  if (!mkdtemp(dir)) return;
+  snprintf(p, sizeof p, "%s/log", dir);
+  big = malloc(LINE_MAX_BYTES * 3);
+  memset(big, 'x', LINE_MAX_BYTES * 3 - 2);
+  big[LINE_MAX_BYTES * 3 - 2] = '\n';
+  big[LINE_MAX_BYTES * 3 - 1] = 0;
+  write_file(p, NEW, 0);
+  write_file(p, big, 1);
+  write_file(p, NEW "@400000006956a2020000000a greyd: info: decision", 1);
+  free(big);
+  stats_init(&st, NY, NY + 86400);
+  reader_init(&r, &st);
+  test_num(read_log(&r, p), 0, "read a file");
+  test_num((long long)st.grey[GR_REJECT_NEW], 2, "lines around a long one");
+  test_num((long long)st.too_long, 1, "one line too long");
+  test_num((long long)st.partial, 1, "one partial last line");
+  test_num((long long)st.unknown, 2, "long and cut lines not understood");
+  test_num((long long)st.lines, 4, "four lines");
+  snprintf(p, sizeof p, "%s/none", dir);
+  test_num(read_log(&r, p), -1, "a missing log is an error");
+  test_num((long long)r.unreadable, 1, "counted unreadable");
+  reader_free(&r);
+  stats_free(&st);
+  snprintf(p, sizeof p, "rm -rf %s", dir);
+  if (system(p)) perror(p);
+}
+
+int main(void)
+{
+  setenv("TZ", "UTC", 1);
+  t_tai64n();
+  t_syslog();
+  t_rfc3339();
+  t_arg();
+  t_kv();
+  t_net();
+  t_topn();
+  t_lines();
+  t_virus();
+  reader_case(1, "rotation while reading current", 3, 2, 1);
+  /* lines read before the truncation stay counted */
+  reader_case(2, "truncation while reading", 3, 1, 1);
+  t_reader_edges();
+  return test_done();
+}
