@@ -1,0 +1,222 @@
+/*
+ * greyd-load - a policy-protocol load generator for greyd's benchmark
+ * and tests (not installed).  CONNS persistent connections, each with
+ * one request outstanding at a time, as Postfix's smtpd processes do;
+ * a deterministic stream of RCPT requests from suspicious clients
+ * (client_name unknown), mostly new triplets over many networks.
+ *
+ *   greyd-load -u PATH | -p PORT  [-c CONNS] [-n REQUESTS] [-r REPEAT%]
+ *              [-s SEED] [-t SECONDS] [-T]
+ * -T adds postgrey's policy_test_time attribute.  Prints one line:
+ *   requests=N seconds=S rps=R p50_ms=A p99_ms=B max_ms=C defer=D pass=P
+ *   other=O errors=E
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+struct lconn {
+  int fd;
+  unsigned long long sent_at;
+  char in[4096];
+  size_t inlen;
+  int busy;
+};
+
+struct load {
+  unsigned long n, sent, done, defer, pass, other, errors;
+  unsigned repeat, seed;
+  int test_time;
+  unsigned long long *lat;
+  unsigned ring[4096][3];
+  unsigned long ringn;
+};
+
+static unsigned long long usec(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (unsigned long long)ts.tv_sec * 1000000ULL
+         + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+static unsigned rnd(unsigned *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static int dial(const char *path, int port)
+{
+  int fd;
+
+  if (path) {
+    struct sockaddr_un sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+      return fd;
+  } else {
+    struct sockaddr_in sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+      return fd;
+  }
+  perror("greyd-load: connect");
+  exit(111);
+}
+
+/* The k-th request: a new triplet, or one seen before (repeat %). */
+static size_t make_request(struct load *L, char *buf, size_t room)
+{
+  unsigned a, s, r;
+  int n;
+
+  if (L->ringn && rnd(&L->seed) % 100 < L->repeat) {
+    unsigned *t = L->ring[rnd(&L->seed) % (L->ringn < 4096 ? L->ringn : 4096)];
+
+    a = t[0], s = t[1], r = t[2];
+  } else {
+    a = rnd(&L->seed) & 0xffffff;
+    s = rnd(&L->seed) % 200000;
+    r = rnd(&L->seed) % 5000;
+    L->ring[L->ringn++ % 4096][0] = a;
+    L->ring[(L->ringn - 1) % 4096][1] = s;
+    L->ring[(L->ringn - 1) % 4096][2] = r;
+  }
+  n = snprintf(buf, room,
+               "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               "protocol_name=ESMTP\nclient_address=10.%u.%u.%u\n"
+               "client_name=unknown\nreverse_client_name=unknown\n"
+               "helo_name=[10.%u.%u.%u]\nsender=user%u@s%u.example\n"
+               "recipient=rcpt%u@example.com\ninstance=%lx.0\n%s\n",
+               a >> 16, (a >> 8) & 255, a & 255, a >> 16, (a >> 8) & 255,
+               a & 255, s, s % 997, r, L->sent,
+               L->test_time ? "policy_test_time=1700000000\n" : "");
+  return (size_t)n;
+}
+
+static void send_one(struct load *L, struct lconn *c)
+{
+  char buf[1024];
+  size_t n = make_request(L, buf, sizeof buf);
+
+  c->sent_at = usec();
+  c->busy = 1;
+  L->sent++;
+  if (write(c->fd, buf, n) != (ssize_t)n) { L->errors++; c->busy = 0; }
+}
+
+static void count_reply(struct load *L, const char *r)
+{
+  if (!strncmp(r, "action=DEFER_IF_PERMIT", 22)) L->defer++;
+  else if (!strncmp(r, "action=DUNNO", 12)
+           || !strncmp(r, "action=dunno", 12)
+           || !strncmp(r, "action=PREPEND", 14)) L->pass++;
+  else L->other++;
+}
+
+static void on_read(struct load *L, struct lconn *c)
+{
+  ssize_t r = read(c->fd, c->in + c->inlen, sizeof c->in - 1 - c->inlen);
+  char *end;
+
+  if (r <= 0) { L->errors++; c->busy = 0; close(c->fd); c->fd = -1; return; }
+  c->inlen += (size_t)r;
+  c->in[c->inlen] = 0;
+  if (!(end = strstr(c->in, "\n\n"))) return;
+  L->lat[L->done++] = usec() - c->sent_at;
+  count_reply(L, c->in);
+  c->inlen = 0;
+  c->busy = 0;
+  if (L->sent < L->n) send_one(L, c);
+}
+
+static int cmp(const void *a, const void *b)
+{
+  unsigned long long x = *(const unsigned long long *)a;
+  unsigned long long y = *(const unsigned long long *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+  static struct load L;
+  const char *path = NULL;
+  int port = 0, conns = 8, opt, ep, i;
+  unsigned limit = 600;
+  struct lconn *cs;
+  unsigned long long t0, t1;
+  double secs;
+
+  L.n = 10000, L.repeat = 10, L.seed = 2463534242u;
+  while ((opt = getopt(argc, argv, "u:p:c:n:r:s:t:T")) != -1) {
+    switch (opt) {
+    case 'u': path = optarg; break;
+    case 'p': port = atoi(optarg); break;
+    case 'c': conns = atoi(optarg); break;
+    case 'n': L.n = strtoul(optarg, NULL, 10); break;
+    case 'r': L.repeat = (unsigned)atoi(optarg); break;
+    case 's': L.seed = (unsigned)strtoul(optarg, NULL, 10) | 1; break;
+    case 't': limit = (unsigned)atoi(optarg); break;
+    case 'T': L.test_time = 1; break;
+    default:
+      fprintf(stderr, "usage: greyd-load -u PATH|-p PORT [-c N] [-n N] "
+              "[-r PCT] [-s SEED] [-t SECS] [-T]\n");
+      return 100;
+    }
+  }
+  if ((!path && !port) || conns < 1 || conns > 4096 || !L.n) return 100;
+  L.lat = calloc(L.n, sizeof *L.lat);
+  cs = calloc((size_t)conns, sizeof *cs);
+  ep = epoll_create1(0);
+  if (!L.lat || !cs || ep < 0) return 111;
+  for (i = 0; i < conns; i++) {
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &cs[i] };
+
+    cs[i].fd = dial(path, port);
+    epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
+  }
+  t0 = usec();
+  for (i = 0; i < conns && L.sent < L.n; i++) send_one(&L, &cs[i]);
+  while (L.done + L.errors < L.sent || L.sent < L.n) {
+    struct epoll_event evs[64];
+    int n = epoll_wait(ep, evs, 64, 1000), k;
+
+    if (usec() - t0 > limit * 1000000ULL) break;
+    if (n < 0 && errno != EINTR) break;
+    for (k = 0; k < n; k++) on_read(&L, evs[k].data.ptr);
+    if (L.errors && L.errors >= (unsigned long)conns) break;
+  }
+  t1 = usec();
+  secs = (double)(t1 - t0) / 1e6;
+  qsort(L.lat, L.done, sizeof *L.lat, cmp);
+  printf("requests=%lu seconds=%.3f rps=%.0f p50_ms=%.3f p99_ms=%.3f "
+         "max_ms=%.3f defer=%lu pass=%lu other=%lu errors=%lu\n", L.done,
+         secs, L.done / secs,
+         L.done ? L.lat[L.done / 2] / 1000.0 : 0.0,
+         L.done ? L.lat[(L.done * 99) / 100] / 1000.0 : 0.0,
+         L.done ? L.lat[L.done - 1] / 1000.0 : 0.0, L.defer, L.pass,
+         L.other, L.errors);
+  return L.errors || L.done < L.n ? 111 : 0;
+}

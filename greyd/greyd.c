@@ -1,0 +1,645 @@
+/*
+ * greyd - selective greylisting for Postfix's policy delegation protocol.
+ *
+ * Whitelisted and unsuspicious clients are answered at once, without
+ * the store.  The requests of suspicious clients are held and gathered
+ * while the event loop reads; after each round of the loop the whole
+ * batch is read from the store, decided, written back in one commit,
+ * and only then answered: what greyd said is what the store holds.
+ * If the store fails, every request passes (DUNNO): our failure must
+ * never block mail.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "classify.h"
+#include "greyd.h"
+#include "log.h"
+#include "policy.h"
+#include "server.h"
+#include "settings.h"
+
+enum {
+  S_LISTEN, S_SOCKET_MODE, S_STORE, S_STORE_TIMEOUT, S_DELAY,
+  S_RETRY_WINDOW, S_MAX_AGE, S_AWL_CLIENTS, S_AWL_MAX_AGE, S_AWL_INTERVAL,
+  S_IPV4_CIDR, S_IPV6_CIDR, S_DELIMITER, S_SUSPICIOUS, S_TEXT, S_PREPEND,
+  S_WL_CLIENTS, S_WL_RCPTS, S_WL_SENDERS, S_PATTERNS, S_MAPSIZE,
+  S_SYNC_INTERVAL, S_EXPIRE_BATCH, S_MAX_CONNS, S_TEST_CLOCK, S_COUNT
+};
+
+static struct setting settings[S_COUNT] = {
+  [S_LISTEN] = { "LISTEN", SET_STRING, NULL, 0, 0, 0, 0 },
+  [S_SOCKET_MODE] = { "SOCKET_MODE", SET_OCTAL, "0660", 0, 0777, 0, 0 },
+  [S_STORE] = { "STORE", SET_STRING, "/var/lib/greyd", 0, 0, 0, 0 },
+  [S_STORE_TIMEOUT] = { "STORE_TIMEOUT", SET_SECONDS, "3", 1, 60, 0, 0 },
+  [S_DELAY] = { "DELAY", SET_SECONDS, "300", 1, 86400, 0, 0 },
+  [S_RETRY_WINDOW] = { "RETRY_WINDOW", SET_SECONDS, "2d", 60, 3024000, 0, 0 },
+  [S_MAX_AGE] = { "MAX_AGE", SET_SECONDS, "35d", 3600, 31536000, 0, 0 },
+  [S_AWL_CLIENTS] = { "AWL_CLIENTS", SET_UINT, "5", 0, 1000, 0, 0 },
+  [S_AWL_MAX_AGE] = { "AWL_MAX_AGE", SET_SECONDS, "35d", 3600, 31536000, 0, 0 },
+  [S_AWL_INTERVAL] = { "AWL_INTERVAL", SET_SECONDS, "1h", 0, 86400, 0, 0 },
+  [S_IPV4_CIDR] = { "IPV4_CIDR", SET_UINT, "24", 8, 32, 0, 0 },
+  [S_IPV6_CIDR] = { "IPV6_CIDR", SET_UINT, "64", 16, 128, 0, 0 },
+  [S_DELIMITER] = { "RECIPIENT_DELIMITER", SET_STRING, "+", 0, 8, 0, 0 },
+  [S_SUSPICIOUS] = { "SUSPICIOUS", SET_STRING, "any", 0, 200, 0, 0 },
+  [S_TEXT] = { "GREYLIST_TEXT", SET_STRING,
+               "Greylisted, please try again in %s seconds", 0, 400, 0, 0 },
+  [S_PREPEND] = { "PREPEND", SET_BOOL, "no", 0, 1, 0, 0 },
+  [S_WL_CLIENTS] = { "WHITELIST_CLIENTS", SET_STRING, NULL, 0, 0, 0, 0 },
+  [S_WL_RCPTS] = { "WHITELIST_RECIPIENTS", SET_STRING, NULL, 0, 0, 0, 0 },
+  [S_WL_SENDERS] = { "WHITELIST_SENDERS", SET_STRING, NULL, 0, 0, 0, 0 },
+  [S_PATTERNS] = { "PATTERNS", SET_STRING, NULL, 0, 0, 0, 0 },
+  [S_MAPSIZE] = { "MAPSIZE", SET_UINT, "1024", 16, 1048576, 0, 0 },
+  [S_SYNC_INTERVAL] = { "SYNC_INTERVAL", SET_SECONDS, "1", 0, 3600, 0, 0 },
+  [S_EXPIRE_BATCH] = { "EXPIRE_BATCH", SET_UINT, "2000", 10, 1000000, 0, 0 },
+  [S_MAX_CONNS] = { "MAX_CONNS", SET_UINT, "1024", 1, 65536, 0, 0 },
+  [S_TEST_CLOCK] = { "GREYD_TEST_CLOCK", SET_STRING, NULL, 0, 0, 0, 0 },
+};
+
+/* One held request: the parts of the triplet and what the log needs. */
+struct pend {
+  struct conn *c;
+  struct item it;
+  unsigned bits;
+  uint32_t hash;
+  char net[NET_MAX], sender[ADDR_MAX], rcpt[ADDR_MAX], addr[64];
+  char raw_sender[ADDR_MAX], helo[256], ptr[256];
+};
+
+struct batch {
+  struct pend *v;
+  struct item *items;
+  size_t n, cap;
+};
+
+struct watched {                  /* a file reloaded when it changes */
+  const char *path;
+  struct stat st;
+};
+
+struct greyd {
+  struct server *srv;
+  struct timing tm;
+  unsigned suspicious;            /* CL_ bits that count */
+  int always;                     /* greylist every client */
+  struct classifier *cl;
+  struct wlist *wl;
+  struct watched files[4];        /* clients, recipients, senders, patterns */
+  struct store *st;
+  unsigned long long retry_at;    /* when to reopen a failed store */
+  unsigned backoff;
+  unsigned long sync_due, ticks;
+  struct batch in, work;
+  char logbuf[8192];              /* decision lines of this round */
+  size_t loglen;
+};
+
+/* ---- clock ---- */
+
+/* The time, plus the offset in the test clock file when there is one.
+ * GREYD_TEST_CLOCK is for tests only: it lets them skip the delay. */
+static uint32_t clock_now(void)
+{
+  const char *path = settings[S_TEST_CLOCK].str;
+  long long off = 0;
+  FILE *f;
+
+  if (path && *path && (f = fopen(path, "r"))) {
+    if (fscanf(f, "%lld", &off) != 1) off = 0;
+    fclose(f);
+  }
+  return (uint32_t)((long long)time(NULL) + off);
+}
+
+/* ---- configuration files ---- */
+
+static int file_changed(struct watched *w)
+{
+  struct stat st;
+
+  if (!w->path || !*w->path) return 0;
+  if (stat(w->path, &st) < 0) memset(&st, 0, sizeof st);
+  if (st.st_ino == w->st.st_ino && st.st_mtime == w->st.st_mtime
+      && st.st_size == w->st.st_size && st.st_ctime == w->st.st_ctime)
+    return 0;
+  w->st = st;
+  return 1;
+}
+
+static int load_lists(struct greyd *g, char *why, size_t room)
+{
+  struct wlist *w = wlist_new();
+  struct classifier *c = classifier_new();
+  unsigned long line;
+  const char *err;
+
+  if (!w || !c) { snprintf(why, room, "out of memory"); goto bad; }
+  if (wlist_load(w, settings[S_WL_CLIENTS].str, settings[S_WL_RCPTS].str,
+                 settings[S_WL_SENDERS].str, why, room) < 0)
+    goto bad;
+  if (settings[S_PATTERNS].str && *settings[S_PATTERNS].str
+      && classifier_load(c, settings[S_PATTERNS].str, &line, &err) < 0) {
+    snprintf(why, room, "%s line %lu: %s", settings[S_PATTERNS].str, line,
+             err);
+    goto bad;
+  }
+  wlist_free(g->wl);
+  classifier_free(g->cl);
+  g->wl = w;
+  g->cl = c;
+  return 0;
+bad:
+  wlist_free(w);
+  classifier_free(c);
+  return -1;
+}
+
+static void reload(struct greyd *g, int force)
+{
+  char why[512];
+  struct logline l;
+  int changed = 0, i;
+
+  for (i = 0; i < 4; i++) changed |= file_changed(&g->files[i]);
+  if (!changed && !force) return;
+  if (load_lists(g, why, sizeof why) < 0) {
+    log_start(&l, "warning", "reload");
+    log_str(&l, "result", "kept");
+    log_str(&l, "error", why);
+  } else {
+    log_start(&l, "info", "reload");
+    log_str(&l, "result", "ok");
+  }
+  log_end(&l);
+}
+
+/* ---- the store, with reopening after failures ---- */
+
+static void store_down(struct greyd *g, const char *what)
+{
+  struct logline l;
+
+  log_start(&l, "warning", "store");
+  log_str(&l, "state", "down");
+  log_str(&l, "kind", g->st ? store_kind(g->st) : "-");
+  log_str(&l, "error", what);
+  log_uint(&l, "retry", g->backoff);
+  log_end(&l);
+  if (g->st) store_close(g->st);
+  g->st = NULL;
+  g->retry_at = now_usec() + g->backoff * 1000000ULL;
+  g->backoff = g->backoff >= 32 ? 60 : g->backoff * 2;
+}
+
+static void store_up(struct greyd *g)
+{
+  char why[512];
+  struct logline l;
+
+  if (g->st || now_usec() < g->retry_at) return;
+  g->st = store_open(settings[S_STORE].str,
+                     (unsigned)settings[S_STORE_TIMEOUT].num,
+                     (size_t)settings[S_MAPSIZE].num,
+                     settings[S_SYNC_INTERVAL].num == 0, why, sizeof why);
+  if (!g->st) { store_down(g, why); return; }
+  g->backoff = 1;
+  log_start(&l, "info", "store");
+  log_str(&l, "state", "up");
+  log_str(&l, "kind", store_kind(g->st));
+  log_end(&l);
+}
+
+/* ---- replies and the decision line ---- */
+
+static void retry_text(char *out, size_t room, uint32_t wait)
+{
+  const char *t = settings[S_TEXT].str;
+  char secs[16];
+  size_t o = 0;
+
+  snprintf(secs, sizeof secs, "%u", wait ? wait : 1);
+  if (!(*t >= '0' && *t <= '9')) o = (size_t)snprintf(out, room, "4.7.1 ");
+  for (; *t && o + 16 < room; t++) {
+    if (t[0] == '%' && t[1] == 's') { o += (size_t)snprintf(out + o, room - o, "%s", secs); t++; }
+    else if (t[0] == '%' && t[1] == '%') { out[o++] = '%'; t++; }
+    else out[o++] = *t;
+  }
+  out[o] = 0;
+}
+
+static void answer(struct greyd *g, struct conn *c, enum reason r,
+                   uint32_t age)
+{
+  char out[1024], text[600];
+  size_t n;
+
+  if (reason_defers(r)) {
+    retry_text(text, sizeof text, r == R_NEW ? g->tm.delay
+               : g->tm.delay > age ? g->tm.delay - age : 1);
+    n = policy_format(out, sizeof out, "DEFER_IF_PERMIT", text);
+  } else if (r == R_RETRY && settings[S_PREPEND].num) {
+    snprintf(text, sizeof text,
+             "X-Greylist: delayed %u seconds by greyd", age);
+    n = policy_format(out, sizeof out, "PREPEND", text);
+  } else {
+    n = policy_format(out, sizeof out, "DUNNO", NULL);
+  }
+  conn_write(c, out, n);
+}
+
+struct view {                     /* what the decision line shows */
+  const char *addr, *net, *sender, *rcpt, *helo, *ptr;
+  unsigned bits;
+};
+
+static void log_keep(struct greyd *g, struct logline *l);
+
+static void log_decision(struct greyd *g, const struct view *v,
+                         enum reason r, uint32_t age)
+{
+  struct logline l;
+  char cls[80];
+
+  classify_names(v->bits, cls, sizeof cls);
+  log_start(&l, "info", "decision");
+  log_str(&l, "action", reason_defers(r) ? "defer" : "pass");
+  log_str(&l, "reason", reason_text(r));
+  log_str(&l, "client", v->addr);
+  log_str(&l, "net", v->net);
+  log_str(&l, "sender", v->sender);
+  log_str(&l, "recipient", v->rcpt);
+  log_str(&l, "helo", v->helo);
+  log_str(&l, "ptr", v->ptr);
+  log_str(&l, "class", cls);
+  if (r <= R_AWL) log_uint(&l, "age", age);
+  if (r <= R_AWL || r == R_STORE)
+    log_str(&l, "store", g->st ? store_kind(g->st) : "none");
+  log_keep(g, &l);
+}
+
+/* Decision lines are gathered over a round of the loop and written
+ * together: whole lines only, one write(2), at most 8 KiB; greyd is
+ * the pipe's only writer, so lines never interleave. */
+static void log_flush(struct greyd *g)
+{
+  size_t off = 0;
+
+  while (off < g->loglen) {
+    ssize_t w = write(2, g->logbuf + off, g->loglen - off);
+
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  g->loglen = 0;
+}
+
+static void log_keep(struct greyd *g, struct logline *l)
+{
+  if (l->cut) {
+    memcpy(l->buf + l->len, " cut=1", 6);
+    l->len += 6;
+  }
+  l->buf[l->len++] = '\n';
+  if (g->loglen + l->len > sizeof g->logbuf) log_flush(g);
+  memcpy(g->logbuf + g->loglen, l->buf, l->len);
+  g->loglen += l->len;
+}
+
+/* ---- requests ---- */
+
+static uint32_t hash_str(uint32_t h, const char *s)
+{
+  while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+  return h * 16777619u;
+}
+
+static struct pend *batch_add(struct batch *b)
+{
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    struct pend *v = realloc(b->v, cap * sizeof *v);
+    struct item *it;
+
+    if (!v) return NULL;
+    b->v = v;
+    it = realloc(b->items, cap * sizeof *it);
+    if (!it) return NULL;
+    b->items = it;
+    b->cap = cap;
+  }
+  return &b->v[b->n++];
+}
+
+static void copy(char *dst, size_t room, const char *src)
+{
+  snprintf(dst, room, "%s", src);
+}
+
+/* Fill a held request's triplet; -1 if the parts do not fit. */
+static int fill(struct greyd *g, struct pend *p,
+                const struct policy_request *r)
+{
+  if (client_net(r->client_address, (unsigned)settings[S_IPV4_CIDR].num,
+                 (unsigned)settings[S_IPV6_CIDR].num, p->net,
+                 sizeof p->net) < 0)
+    return -1;
+  if (!normalise_sender(r->sender, settings[S_DELIMITER].str, p->sender,
+                        sizeof p->sender)
+      || (!normalise_recipient(r->recipient, p->rcpt, sizeof p->rcpt)
+          && *r->recipient))
+    return -1;
+  copy(p->addr, sizeof p->addr, r->client_address);
+  copy(p->raw_sender, sizeof p->raw_sender, r->sender);
+  copy(p->helo, sizeof p->helo, r->helo_name);
+  copy(p->ptr, sizeof p->ptr, r->client_name);
+  p->it.net = p->net, p->it.sender = p->sender;
+  p->it.rcpt = p->rcpt, p->it.addr = p->addr;
+  p->hash = hash_str(hash_str(hash_str(2166136261u, p->net), p->sender),
+                     p->rcpt);
+  (void)g;
+  return 0;
+}
+
+static void pass_now(struct greyd *g, struct conn *c,
+                     const struct policy_request *r, unsigned bits,
+                     enum reason why)
+{
+  char net[NET_MAX];
+  struct view v;
+
+  if (client_net(r->client_address, (unsigned)settings[S_IPV4_CIDR].num,
+                 (unsigned)settings[S_IPV6_CIDR].num, net, sizeof net) < 0)
+    copy(net, sizeof net, "-");
+  v.addr = r->client_address, v.net = net, v.sender = r->sender;
+  v.rcpt = r->recipient, v.helo = r->helo_name, v.ptr = r->client_name;
+  v.bits = bits;
+  log_decision(g, &v, why, 0);
+  answer(g, c, why, 0);
+}
+
+/* The static answers; returns R_COUNT when the store must decide. */
+static enum reason static_check(const struct greyd *g,
+                                const struct policy_request *r,
+                                unsigned *bits)
+{
+  *bits = classify(g->cl, r->client_address, r->client_name,
+                   r->reverse_client_name, r->helo_name);
+  if (wlist_client(g->wl, r->client_address, r->client_name))
+    return R_WL_CLIENT;
+  if (wlist_recipient(g->wl, r->recipient)) return R_WL_RECIPIENT;
+  if (wlist_sender(g->wl, r->sender)) return R_WL_SENDER;
+  if (!g->always && !(*bits & g->suspicious)) return R_UNSUSPICIOUS;
+  return R_COUNT;
+}
+
+static long on_request(struct conn *c, char *buf, size_t len)
+{
+  struct greyd *g = server_ctx(conn_server(c));
+  struct policy_request r;
+  long used = policy_parse(buf, len, &r);
+  enum reason why;
+  struct pend *p;
+  unsigned bits;
+  char out[64];
+
+  if (used <= 0) return used;
+  if (strcmp(r.protocol_state, "RCPT") || !*r.client_address) {
+    /* greylisting happens at RCPT; other stages pass */
+    conn_write(c, out, policy_format(out, sizeof out, "DUNNO", NULL));
+    return used;
+  }
+  why = static_check(g, &r, &bits);
+  if (why == R_COUNT && !g->st) why = R_STORE;
+  if (why == R_COUNT) {
+    p = batch_add(&g->in);
+    if (!p || fill(g, p, &r) < 0) {
+      if (p) g->in.n--;
+      why = R_STORE;
+    } else {
+      p->c = c;
+      p->bits = bits;
+      conn_hold(c);
+      return used;
+    }
+  }
+  pass_now(g, c, &r, bits, why);
+  return used;
+}
+
+/* ---- the batch ---- */
+
+/* Within one batch the same triplet or client may come twice: each
+ * decision must see the one before it, and only the last write of a
+ * record is sent. */
+static void carry_over(struct batch *b, size_t i)
+{
+  size_t j;
+  int t = 0, cl = 0;
+
+  for (j = i; j-- > 0 && !(t && cl);) {
+    if (!t && b->v[j].hash == b->v[i].hash
+        && !strcmp(b->v[j].net, b->v[i].net)
+        && !strcmp(b->v[j].sender, b->v[i].sender)
+        && !strcmp(b->v[j].rcpt, b->v[i].rcpt)) {
+      b->items[i].t = b->items[j].t;
+      t = 1;
+    }
+    if (!cl && !strcmp(b->v[j].addr, b->v[i].addr)) {
+      b->items[i].c = b->items[j].c;
+      cl = 1;
+    }
+  }
+}
+
+static void drop_overwritten(struct batch *b)
+{
+  size_t i, j;
+
+  for (i = 0; i < b->n; i++)
+    for (j = i + 1; j < b->n; j++) {
+      if (b->items[j].write & W_TRIPLET && b->v[j].hash == b->v[i].hash
+          && !strcmp(b->v[j].net, b->v[i].net)
+          && !strcmp(b->v[j].sender, b->v[i].sender)
+          && !strcmp(b->v[j].rcpt, b->v[i].rcpt))
+        b->items[i].write &= ~(unsigned)W_TRIPLET;
+      if (b->items[j].write & W_CLIENT
+          && !strcmp(b->v[j].addr, b->v[i].addr))
+        b->items[i].write &= ~(unsigned)W_CLIENT;
+    }
+}
+
+static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
+                   const uint32_t *ages)
+{
+  size_t i;
+
+  for (i = 0; i < b->n; i++) {
+    struct pend *p = &b->v[i];
+    struct view v = { p->addr, p->net, p->raw_sender, p->rcpt, p->helo,
+                      p->ptr, p->bits };
+
+    log_decision(g, &v, rs[i], ages[i]);
+    answer(g, p->c, rs[i], ages[i]);
+    conn_release(p->c);
+  }
+  b->n = 0;
+}
+
+static void run_batch(struct greyd *g, struct batch *b)
+{
+  enum reason *rs = calloc(b->n, sizeof *rs);
+  uint32_t *ages = calloc(b->n, sizeof *ages), now = clock_now();
+  size_t i;
+
+  if (!rs || !ages) die_sys(EXIT_TEMP, "allocate", "batch");
+  for (i = 0; i < b->n; i++) b->items[i] = b->v[i].it;
+  if (g->st && store_fetch(g->st, b->items, b->n) < 0) {
+    store_abort(g->st);
+    store_down(g, store_error(g->st));
+  }
+  for (i = 0; g->st && i < b->n; i++) {
+    carry_over(b, i);
+    rs[i] = decide(now, &g->tm, &b->items[i].t, &b->items[i].c, &ages[i],
+                   &b->items[i].write);
+  }
+  if (g->st) {
+    drop_overwritten(b);
+    if (store_commit(g->st, b->items, b->n) < 0)
+      store_down(g, store_error(g->st));
+  }
+  for (i = 0; !g->st && i < b->n; i++) rs[i] = R_STORE, ages[i] = 0;
+  finish(g, b, rs, ages);
+  free(rs);
+  free(ages);
+}
+
+static int next_timeout(void *ctx)
+{
+  const struct greyd *g = ctx;
+
+  return g->in.n ? 0 : -1;
+}
+
+/* After each round of the loop: decide every request gathered.  The
+ * batch is swapped out first, because answering releases connections
+ * whose next requests join the next batch. */
+static void on_round(void *ctx)
+{
+  struct greyd *g = ctx;
+  struct batch t;
+
+  if (!g->in.n) { if (g->loglen) log_flush(g); return; }
+  t = g->work;
+  g->work = g->in;
+  g->in = t;
+  g->in.n = 0;
+  run_batch(g, &g->work);
+  log_flush(g);
+}
+
+static void on_tick(void *ctx)
+{
+  struct greyd *g = ctx;
+  long removed;
+
+  g->ticks++;
+  log_flush(g);
+  reload(g, 0);
+  store_up(g);
+  if (!g->st) return;
+  removed = store_expire(g->st, clock_now(), &g->tm,
+                         (unsigned)settings[S_EXPIRE_BATCH].num);
+  if (removed < 0) { store_down(g, store_error(g->st)); return; }
+  if (removed > 0) {
+    struct logline l;
+
+    log_start(&l, "info", "expire");
+    log_uint(&l, "removed", (unsigned long long)removed);
+    log_str(&l, "store", store_kind(g->st));
+    log_end(&l);
+  }
+  if (settings[S_SYNC_INTERVAL].num && g->ticks >= g->sync_due) {
+    g->sync_due = g->ticks + settings[S_SYNC_INTERVAL].num;
+    if (store_sync(g->st) < 0) store_down(g, store_error(g->st));
+  }
+}
+
+static void on_reload(void *ctx) { reload(ctx, 1); }
+
+/* ---- start ---- */
+
+static void parse_suspicious(struct greyd *g, const char *s)
+{
+  char buf[256], *tok, *save = NULL;
+
+  g->suspicious = 0;
+  if (!strcmp(s, "any")) { g->suspicious = CL_ALL; return; }
+  if (!strcmp(s, "always")) { g->always = 1; return; }
+  copy(buf, sizeof buf, s);
+  for (tok = strtok_r(buf, ", ", &save); tok;
+       tok = strtok_r(NULL, ", ", &save)) {
+    unsigned b = classify_bit(tok);
+
+    if (!b) die_msg(EXIT_PERM, "setting SUSPICIOUS names an unknown class:",
+                    tok);
+    g->suspicious |= b;
+  }
+  if (!g->suspicious) die_msg(EXIT_PERM, "setting SUSPICIOUS is empty", NULL);
+}
+
+static void set_up(struct greyd *g)
+{
+  char why[512];
+  int i;
+
+  g->tm.delay = (uint32_t)settings[S_DELAY].num;
+  g->tm.retry_window = (uint32_t)settings[S_RETRY_WINDOW].num;
+  g->tm.max_age = (uint32_t)settings[S_MAX_AGE].num;
+  g->tm.awl_clients = (uint32_t)settings[S_AWL_CLIENTS].num;
+  g->tm.awl_max_age = (uint32_t)settings[S_AWL_MAX_AGE].num;
+  g->tm.awl_interval = (uint32_t)settings[S_AWL_INTERVAL].num;
+  parse_suspicious(g, settings[S_SUSPICIOUS].str);
+  for (i = 0; i < 4; i++) {
+    g->files[i].path = settings[S_WL_CLIENTS + i].str;
+    file_changed(&g->files[i]);
+  }
+  if (load_lists(g, why, sizeof why) < 0)
+    die_msg(EXIT_PERM, "unable to load", why);
+  g->backoff = 1;
+  store_up(g);
+}
+
+int main(void)
+{
+  static struct greyd g;
+  struct server_ops ops;
+  int rc;
+
+  log_init("greyd");
+  settings_load(settings, S_COUNT);
+  if (!settings[S_LISTEN].str)
+    die_msg(EXIT_PERM, "setting LISTEN is required", NULL);
+  set_up(&g);
+  memset(&ops, 0, sizeof ops);
+  ops.max_request = 16384;
+  ops.max_output = 65536;
+  ops.read_timeout = 100;
+  ops.idle_timeout = 0;
+  ops.max_conns = (unsigned)settings[S_MAX_CONNS].num;
+  ops.request = on_request;
+  ops.reload = on_reload;
+  ops.tick = on_tick;
+  ops.next_timeout = next_timeout;
+  ops.expire = on_round;
+  g.srv = server_new(&ops, &g);
+  server_listen_list(g.srv, settings[S_LISTEN].str,
+                     (unsigned)settings[S_SOCKET_MODE].num);
+  rc = server_run(g.srv);
+  log_flush(&g);
+  return rc;
+}

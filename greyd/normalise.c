@@ -1,0 +1,196 @@
+/*
+ * normalise.c - the triplet's parts in a stable form.  A mailing list or
+ * a bulk sender changes the envelope sender on every message (VERP,
+ * BATV, SRS); left alone, each message would be a new triplet and be
+ * greylisted again.  Every byte is data: '%', quotes and regex
+ * characters are copied like letters.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include "greyd.h"
+
+static void lower(char *s, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++) s[i] = (char)tolower((unsigned char)s[i]);
+}
+
+/* BATV: "prvs=TAG=user" (and the reversed "prvs=user=TAG" some senders
+ * write; the tag is 10 characters, a digit and hex), msprvs1=, btv1==. */
+static int is_batv_tag(const char *s, size_t n)
+{
+  size_t i;
+  int digit = 0;
+
+  if (n < 6 || n > 12) return 0;
+  for (i = 0; i < n; i++) {
+    if (!isalnum((unsigned char)s[i])) return 0;
+    if (isdigit((unsigned char)s[i])) digit = 1;
+  }
+  return digit;
+}
+
+static size_t unbatv(char *l, size_t n)
+{
+  static const char *const pre[] = { "prvs=", "msprvs1=", "btv1==" };
+  size_t i, p;
+  char *a, *b;
+
+  for (i = 0; i < 3; i++) {
+    p = strlen(pre[i]);
+    if (n > p && !strncmp(l, pre[i], p)) break;
+  }
+  if (i == 3) return n;
+  a = l + p;
+  b = memchr(a, '=', n - p);
+  if (!b) return n;
+  /* the tag is the part that looks like one; the other is the user */
+  if (is_batv_tag(a, (size_t)(b - a)) || !is_batv_tag(b + 1, n - (size_t)(b + 1 - l))) {
+    size_t rest = n - (size_t)(b + 1 - l);
+
+    if (b[1] == '=') { b++; rest--; }    /* btv1==tag==user */
+    memmove(l, b + 1, rest);
+    return rest;
+  }
+  memmove(l, a, (size_t)(b - a));
+  return (size_t)(b - a);
+}
+
+/* SRS0=HASH=TT=domain=user@fwd -> user@domain;
+ * SRS1=HASH=fwd==HASH=TT=domain=user@fwd2 -> user@domain.  The
+ * separator after SRS0/SRS1 may be '=', '+' or '-'.  Rewrites local
+ * (n bytes) and domain in place; returns 0 if it was SRS. */
+static int unsrs(char *local, size_t *n, char *domain, size_t droom)
+{
+  char *p, *f[4];
+  size_t i, len = *n;
+
+  if (len < 6 || strncmp(local, "srs", 3) || !strchr("01", local[3])
+      || !strchr("=+-", local[4]))
+    return -1;
+  local[len] = 0;
+  p = local + 5;
+  if (local[3] == '1') {
+    p = strstr(p, "==");
+    if (!p) return -1;
+    p += 2;
+  }
+  for (i = 0; i < 3; i++) {
+    f[i] = p;
+    p = strchr(p, '=');
+    if (!p) return -1;
+    *p++ = 0;
+  }
+  f[3] = p;
+  if (!*f[2] || !*f[3] || strlen(f[2]) + 1 > droom) return -1;
+  memmove(domain, f[2], strlen(f[2]) + 1);
+  len = strlen(f[3]);
+  memmove(local, f[3], len + 1);
+  *n = len;
+  return 0;
+}
+
+static size_t strip_extension(char *l, size_t n, const char *delims)
+{
+  size_t i;
+
+  for (i = 1; i < n; i++)
+    if (strchr(delims, l[i]) && l[i]) return i;
+  return n;
+}
+
+/* Every run of letters and digits that holds a digit becomes '#'. */
+static size_t deverp(char *l, size_t n)
+{
+  size_t i = 0, o = 0;
+
+  while (i < n) {
+    size_t s = i;
+    int digit = 0;
+
+    if (!isalnum((unsigned char)l[i])) { l[o++] = l[i++]; continue; }
+    while (i < n && isalnum((unsigned char)l[i])) {
+      if (isdigit((unsigned char)l[i])) digit = 1;
+      i++;
+    }
+    if (digit) l[o++] = '#';
+    else { memmove(l + o, l + s, i - s); o += i - s; }
+  }
+  return o;
+}
+
+size_t normalise_sender(const char *sender, const char *delimiters,
+                        char *out, size_t room)
+{
+  char local[ADDR_MAX], domain[ADDR_MAX];
+  const char *at = strrchr(sender, '@');
+  size_t ln = at ? (size_t)(at - sender) : strlen(sender);
+  size_t dn = at ? strlen(at + 1) : 0;
+  int n;
+
+  if (!*sender) {
+    if (room < 3) return 0;
+    memcpy(out, "<>", 3);
+    return 2;
+  }
+  if (ln >= sizeof local || dn >= sizeof domain) return 0;
+  memcpy(local, sender, ln);
+  memcpy(domain, at ? at + 1 : "", dn + 1);
+  lower(local, ln);
+  lower(domain, dn);
+  ln = unbatv(local, ln);
+  if (unsrs(local, &ln, domain, sizeof domain) == 0) dn = strlen(domain);
+  ln = strip_extension(local, ln, delimiters);
+  ln = deverp(local, ln);
+  n = snprintf(out, room, "%.*s%s%.*s", (int)ln, local, dn || at ? "@" : "",
+               (int)dn, domain);
+  return n < 0 || (size_t)n >= room ? 0 : (size_t)n;
+}
+
+size_t normalise_recipient(const char *rcpt, char *out, size_t room)
+{
+  size_t n = strlen(rcpt);
+
+  if (n >= room) return 0;
+  memcpy(out, rcpt, n + 1);
+  lower(out, n);
+  return n;
+}
+
+static void mask(unsigned char *b, size_t len, unsigned bits)
+{
+  size_t i;
+
+  for (i = 0; i < len; i++) {
+    if (bits >= 8) { bits -= 8; continue; }
+    b[i] &= (unsigned char)(0xff << (8 - bits));
+    bits = 0;
+  }
+}
+
+int client_net(const char *addr, unsigned v4bits, unsigned v6bits,
+               char *out, size_t room)
+{
+  unsigned char b[16];
+  char txt[INET6_ADDRSTRLEN];
+  int af = AF_INET, n;
+  unsigned bits = v4bits;
+
+  if (inet_pton(AF_INET, addr, b) != 1) {
+    if (inet_pton(AF_INET6, addr, b) != 1) return -1;
+    af = AF_INET6;
+    bits = v6bits;
+    if (!memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+      memmove(b, b + 12, 4);
+      af = AF_INET;
+      bits = v4bits;
+    }
+  }
+  mask(b, af == AF_INET ? 4 : 16, bits);
+  if (!inet_ntop(af, b, txt, sizeof txt)) return -1;
+  n = snprintf(out, room, "%s/%u", txt, bits);
+  return n < 0 || (size_t)n >= room ? -1 : 0;
+}
