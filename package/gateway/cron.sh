@@ -1,0 +1,66 @@
+# package/gateway/cron.sh - sourced by package/install: the gateway's cron
+# jobs, in CRON_DIR/imgate (one file, so uninstall removes them at once),
+# each calling a small script in ETC/cron/ that can also be run by hand:
+#   daily-report   reportd over the last 24 hours, mailed to REPORT_TO
+#   harvest        rbld-harvest: the private zones from the daemons' logs
+#   expire         greyd-dump --expire: the greylist store stays bounded
+# Only the jobs whose program is installed are written.
+
+cron_script() {
+  f=$ROOT$ETC/cron/$1
+  mkdir -p "${f%/*}"
+  cat > "$f.new"
+  chmod 755 "$f.new"
+  cmp -s "$f.new" "$f" && rm -f "$f.new" || mv -f "$f.new" "$f"
+}
+
+# The log sources reportd reads: each daemon's multilog directory and
+# Postfix's log.
+report_sources() {
+  s=""
+  for d in $DAEMONS; do s="$s $ROOT$LOGS/$d"; done
+  ml=$(pc -h maillog_file 2>/dev/null)
+  [ -n "$ml" ] || ml=/var/log/mail.log
+  echo "$s $ml"
+}
+
+install_cron() {
+  cron=$ROOT$CRON_DIR/imgate
+  mkdir -p "${cron%/*}"
+  {
+    echo "# imgate gateway jobs (package/install; removed by package/uninstall)"
+    echo "PATH=$BIN:/usr/sbin:/usr/bin:/sbin:/bin"
+  } > "$cron.new"
+  if [ -x "$BIN/reportd" ]; then
+    cron_script daily-report <<EOF
+#!/bin/sh
+# The daily report of every layer, mailed to $REPORT_TO.
+PATH=$BIN:/usr/sbin:/usr/bin:/bin
+{
+  printf 'To: %s\nSubject: imgate daily report %s\n\n' '$REPORT_TO' "\$(hostname)"
+  reportd --since 24h$(report_sources)
+} | sendmail -t
+EOF
+    echo "15 6 * * * root $ROOT$ETC/cron/daily-report" >> "$cron.new"
+  fi
+  if [ -x "$BIN/rbld-harvest" ]; then
+    cron_script harvest <<EOF
+#!/bin/sh
+# The private zones from greyd's and policyd's logs; rbld reloads them.
+PATH=$BIN:/usr/bin:/bin
+exec setuidgid rbld rbld-harvest -o $ROOT$DATA/rbld $ROOT$LOGS/greyd $ROOT$LOGS/policyd
+EOF
+    echo "*/$HARVEST_MINUTES * * * * root $ROOT$ETC/cron/harvest" >> "$cron.new"
+  fi
+  if [ "$EXPIRE" = yes ] && [ -x "$BIN/greyd-dump" ]; then
+    cron_script expire <<EOF
+#!/bin/sh
+# Stale triplets and whitelist entries out of greyd's store.
+PATH=$BIN:/usr/bin:/bin
+exec envdir $ROOT$ETC/service/greyd/env setuidgid greyd greyd-dump --expire
+EOF
+    echo "40 4 * * * root $ROOT$ETC/cron/expire" >> "$cron.new"
+  fi
+  cmp -s "$cron.new" "$cron" && rm -f "$cron.new" ||
+    { mv -f "$cron.new" "$cron"; chmod 644 "$cron"; say "cron $cron"; }
+}
