@@ -147,6 +147,9 @@ static void none_seen(struct sink *o, const char *who)
   note(o, t);
 }
 
+static void put_rcpt(struct sink *o, const struct stats *st,
+                     const struct layer_row *f, struct row *r);
+
 static void sec_rcpt(struct sink *o, const struct stats *st,
                      const struct layer_row *f)
 {
@@ -158,7 +161,20 @@ static void sec_rcpt(struct sink *o, const struct stats *st,
   char t[200];
 
   section(o, "Recipient validation (Postfix)");
-  if (!st->seen_postfix) { none_seen(o, "Postfix"); return; }
+  if (!st->seen_postfix) none_seen(o, "Postfix");
+  else put_rcpt(o, st, f, r);
+  if (!st->seen_acct) return;
+  snprintf(t, sizeof t, "acctd: %llu unknown, %llu temporary failures,"
+           " %llu bad requests", st->acct_notfound, st->acct_temp,
+           st->acct_bad);
+  note(o, t);
+}
+
+static void put_rcpt(struct sink *o, const struct stats *st,
+                     const struct layer_row *f, struct row *r)
+{
+  char t[200];
+
   put_rows(o, r, 3);
   count(o, f->in, "recipients in all", "total");
   put_rate(o, st->rcpt_unknown, f->in, "rejected as unknown");
@@ -166,11 +182,6 @@ static void sec_rcpt(struct sink *o, const struct stats *st,
   snprintf(t, sizeof t, "other RCPT rejections by Postfix: %llu relay access"
            " denied, %llu by policy services and other restrictions",
            st->rcpt_relay, st->rcpt_other);
-  note(o, t);
-  if (!st->seen_acct) return;
-  snprintf(t, sizeof t, "acctd: %llu unknown, %llu temporary failures,"
-           " %llu bad requests", st->acct_notfound, st->acct_temp,
-           st->acct_bad);
   note(o, t);
 }
 

@@ -110,11 +110,17 @@ static int by_svc_name(const void *a, const void *b)
   return strcmp(((const struct svc *)a)->name, ((const struct svc *)b)->name);
 }
 
+/* A (re)start since the last look: up with a new start time, or still
+ * down with a new time (it came up and went down again in between: a
+ * crash loop).  Going from up to down is not counted: the start that
+ * follows is. */
 static void note_start(struct svc *v, long long prev_since,
-                       unsigned long prev_pid)
+                       unsigned long prev_pid, int first)
 {
-  if (!v->pid) return;
-  if (v->nstarts && v->since == prev_since && v->pid == prev_pid) return;
+  if (first) {
+    if (!v->pid) return;
+  } else if (v->since == prev_since || (!v->pid && prev_pid))
+    return;
   v->starts[v->nstarts % STARTS_KEPT] = v->since;
   v->nstarts++;
 }
@@ -126,16 +132,21 @@ void status_sample(struct status *s, long long now)
 
   (void)now;
   if (!d) return;
+  /* sorted below; find_svc() appends new ones at the end */
   while ((e = readdir(d))) {
     struct svc *v;
     long long prev;
     unsigned long ppid;
+    int first;
 
     if (e->d_name[0] == '.') continue;
     if (!(v = find_svc(s, e->d_name))) continue;
     prev = v->since;
     ppid = v->pid;
-    if (read_svc(s, v) == 0) note_start(v, prev, ppid);
+    first = !v->sampled;
+    if (read_svc(s, v) < 0) continue;
+    v->sampled = 1;
+    note_start(v, prev, ppid, first);
   }
   closedir(d);
   qsort(s->svc, s->nsvc, sizeof s->svc[0], by_svc_name);
@@ -210,7 +221,8 @@ static void svc_state(char *out, size_t room, const struct svc *v,
   long long age = now - v->since;
 
   if (age < 0) age = 0;
-  if (!v->ok && !v->pid) snprintf(out, room, "supervise not running");
+  if (!v->sampled) snprintf(out, room, "no supervise/status");
+  else if (!v->ok && !v->pid) snprintf(out, room, "supervise not running");
   else if (v->pid)
     snprintf(out, room, "up (pid %lu) %lld seconds%s%s", v->pid, age,
              v->normally_up ? "" : ", normally down",
@@ -235,12 +247,14 @@ static void put_services(struct out *o, struct status *s, long long now)
     struct svc *v = &s->svc[i];
     unsigned r = status_restarts(v, now);
     const char *flag = r >= s->flap ? "FLAPPING"
-                       : (!v->pid && v->normally_up) ? "DOWN" : "";
+                       : (!v->pid && (v->normally_up || !v->sampled))
+                       ? "DOWN" : "";
     char st[160];
 
     svc_state(st, sizeof st, v, now);
     if (!o->html) {
-      fprintf(o->f, "  %-16s %-48s %3u restarts%s%s\n", v->name, st, r,
+      fprintf(o->f, "  %-16s %-44s %3u restarts in the last hour%s%s\n",
+              v->name, st, r,
               *flag ? "  " : "", flag);
       continue;
     }

@@ -31,6 +31,7 @@ struct svc {
   unsigned long pid;         /* 0: down */
   int ok;                    /* supervise is running */
   int normally_up, want_up, paused;
+  int sampled;               /* looked at before */
   long long starts[STARTS_KEPT];  /* ring of observed (re)starts */
   unsigned nstarts;
 };

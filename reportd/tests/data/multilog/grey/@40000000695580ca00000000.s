@@ -1,0 +1,3 @@
+@400000006955808e00000000 greyd: info: decision action=defer reason="Reject new triplet" client=198.51.100.1 net=198.51.100.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955808e00000000 greyd: info: decision action=defer reason="Reject new triplet" client=198.51.100.1 net=198.51.100.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955808e00000000 greyd: info: decision action=defer reason="Reject new triplet" client=198.51.100.1 net=198.51.100.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL

@@ -1,0 +1,13 @@
+@400000006955b20200000000 greyd: info: decision action=defer reason="Reject new triplet" client=198.51.100.2 net=198.51.100.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955c71a00000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955c75600000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955c79200000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955c7ce00000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955c80a00000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955c84600000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
+@400000006955d52a00000000 greyd: info: decision action=defer reason="Reject early retry" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL age=30
+@400000006955d56600000000 greyd: info: decision action=defer reason="Reject early retry" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL age=30
+@400000006955d5a200000000 greyd: info: decision action=defer reason="Reject early retry" client=192.0.2.7 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL age=30
+@400000006955e33a00000000 greyd: info: decision action=pass reason="Pass retry" client=192.0.2.8 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL age=600
+@400000006955e37600000000 greyd: info: decision action=pass reason="Pass retry" client=192.0.2.8 net=192.0.2.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL age=600
+@400000006955ff5a00000000 greyd: info: decision action=defer reason="Reject new triplet" client=2001:db8:5:6::9 net=2001:db8:5:6::9.0/24 sender=a@example.net recipient=b@example.com helo=mx.example.net ptr=- class=PTRNUL
