@@ -265,7 +265,13 @@ static void make_bot_identity(struct client *c)
     strcpy(c->rev, dyn);
     c->cls = C_PTR_ACCNET;
   }
-  switch (rnd(&c->rng, 4)) {
+  switch (rnd(&c->rng, 6)) {
+  case 4:
+  case 5:
+    /* a forged server name: only greylisting stops this bot */
+    snprintf(c->helo, sizeof c->helo, "mail.%s.example",
+             companies[rnd(&c->rng, NCOMP)]);
+    break;
   case 0:
     snprintf(c->helo, sizeof c->helo, "[%s]", c->addr);
     c->cls |= C_HELO_IP;
@@ -498,37 +504,45 @@ static struct triplet *triplet_of(struct worker *w, unsigned ci, unsigned r)
   return &t[0];
 }
 
+/* greyd's decision on one triplet; 1 when it defers. */
+static int model_greyd(struct worker *w, unsigned ci, unsigned r, int early)
+{
+  struct triplet *t;
+  if (!w->m->cl[ci].cls) {
+    w->t[T_GREY_UNSUSP]++;
+    return 0;
+  }
+  t = triplet_of(w, ci, r);
+  if (t->state == TR_NONE) {
+    t->state = TR_GREY;
+    w->t[T_GREY_NEW]++;
+    return 1;
+  }
+  if (t->state == TR_GREY && early) {
+    w->t[T_GREY_EARLY]++;
+    return 1;
+  }
+  w->t[t->state == TR_GREY ? T_GREY_RETRY : T_GREY_CACHED]++;
+  t->state = TR_PASSED;
+  return 0;
+}
+
 /* What the gateway should do with one RCPT; counts it. early: this is a
- * retry made before greyd's DELAY. */
+ * retry made before greyd's DELAY.  Postfix asks every policy service
+ * of the list: greyd's DEFER_IF_PERMIT does not stop the list, so
+ * policyd is asked too, and its REJECT wins over greyd's deferral; the
+ * deferral is the answer only when nothing later rejects. */
 static int model_rcpt(struct worker *w, unsigned ci, unsigned r, int early)
 {
   struct model *m = w->m;
   struct client *c = &m->cl[ci];
-  int rule;
+  int rule, deferred = 0;
   w->t[T_RCPTS]++;
   if (has_layer(m, 'a') && !rcpt_known(m, r)) {
     w->t[T_ACCT_UNKNOWN]++;
     return X_UNKNOWN;
   }
-  if (has_layer(m, 'g')) {
-    struct triplet *t;
-    if (!c->cls) {
-      w->t[T_GREY_UNSUSP]++;
-    } else {
-      t = triplet_of(w, ci, r);
-      if (t->state == TR_NONE) {
-        t->state = TR_GREY;
-        w->t[T_GREY_NEW]++;
-        return X_GREY;
-      }
-      if (t->state == TR_GREY && early) {
-        w->t[T_GREY_EARLY]++;
-        return X_GREY;
-      }
-      w->t[t->state == TR_GREY ? T_GREY_RETRY : T_GREY_CACHED]++;
-      t->state = TR_PASSED;
-    }
-  }
+  if (has_layer(m, 'g')) deferred = model_greyd(w, ci, r, early);
   if (has_layer(m, 'p')) {
     rule = policy_rule(c);
     if (rule >= 0) {
@@ -537,7 +551,7 @@ static int model_rcpt(struct worker *w, unsigned ci, unsigned r, int early)
     }
     w->t[T_POL_DUNNO]++;
   }
-  return X_ACCEPT;
+  return deferred ? X_GREY : X_ACCEPT;
 }
 
 static void model_message(struct worker *w, const struct msg *g,

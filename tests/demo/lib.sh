@@ -67,8 +67,10 @@ demo_rules() {
   echo "# the imgate demo: conf/policyd/rules with the demo's DNSBL zones"
   echo "dnsbl main $DEMO_ZONE_MAIN main listed=127.0.0.2"
   echo "dnsbl second $DEMO_ZONE_SECOND listed=127.0.0.2"
-  grep -v -E '^(dnsbl|dnswl)[[:space:]]|^(imgate|dnswl|zen|spamcop|barracuda)[[:space:]]' \
-    "$TOP/conf/policyd/rules"
+  # the public lists' declarations go, and the rules that name them
+  awk '$1 == "dnsbl" || $1 == "dnswl" { drop[$2] = 1; next }
+       { for (i = 1; i <= NF; i++) { w = $i; sub(/^!/, "", w)
+           if (w in drop) next } print }' "$TOP/conf/policyd/rules"
 }
 
 demo_install() {
@@ -82,7 +84,6 @@ demo_install() {
     -Z "$S/zones" || return 1
   mkdir -p "$ROOT/etc/imgate"
   cp "$S/accounts.txt" "$ROOT/etc/imgate/accounts.txt"
-  [ -f "$TOP/conf/policyd/rules" ] && demo_rules > "$ROOT/etc/imgate/policyd.rules"
   ROOT=$ROOT SVSCAN=no POSTFIX_CONFIG=$PFX_DIR/etc DAEMONS=$DAEMONS \
     RELAY_DOMAINS=example.com CONTENT_FILTER=$CONTENT \
     "$TOP/package/install" "$B" > "$S/install.out" 2>&1 ||
@@ -104,7 +105,8 @@ demo_settings() {
     echo "$DELAY" > "$(env_file greyd DELAY)" ;;
   esac
   case " $DAEMONS " in *" policyd "*)
-    echo "127.0.0.1:53" > "$(env_file policyd DNS)" ;;
+    echo "127.0.0.1:53" > "$(env_file policyd DNS)"
+    demo_rules > "$(cat "$(env_file policyd RULES)")" ;;
   esac
   case " $DAEMONS " in *" rbld "*)
     d=$ROOT/var/lib/imgate/rbld
@@ -130,9 +132,10 @@ demo_start() {
   if [ "$DNS_SERVER" = rbldnsd ] && [ -n "$LAYERS" ] &&
      case $LAYERS in *p*) true ;; *) false ;; esac; then
     # the stand-in for rbld until it is built: not supervised
-    t_bg rbldnsd -n -b 127.0.0.1/53 -w "$S/zones" \
+    rbldnsd -n -b 127.0.0.1/53 -w "$S/zones" \
       "$DEMO_ZONE_MAIN:ip4set:main.ip4set" \
-      "$DEMO_ZONE_SECOND:ip4set:second.ip4set"
+      "$DEMO_ZONE_SECOND:ip4set:second.ip4set" > "$S/rbldnsd.log" 2>&1 &
+    T_PID=$!; T_PIDS="$T_PIDS $T_PID"
     RBLDNSD_PID=$T_PID
   fi
   if [ -n "$DAEMONS" ]; then
@@ -208,7 +211,7 @@ demo_stop_services() {
 
 children_of() {
   for st in /proc/[0-9]*/stat; do
-    read -r pid _ _ ppid _ < "$st" 2>/dev/null || continue
+    read -r pid _ _ ppid _ 2>/dev/null < "$st" || continue
     [ "$ppid" = "$1" ] && echo "$pid"
   done
 }
