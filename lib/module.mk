@@ -5,3 +5,7 @@ LIB_OBJS += lib/classify.o
 UNIT_TESTS += t_lib t_classify
 t_lib_OBJS = lib/t_lib.o
 t_classify_OBJS = lib/t_classify.o
+
+UNIT_TESTS += t_server
+t_server_OBJS = lib/t_server.o
+t_server_LIBS = -lowfat

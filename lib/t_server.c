@@ -1,0 +1,235 @@
+/*
+ * t_server.c - the daemon skeleton, exercised over a real unix socket:
+ * a child runs a line server ("echo X", "hold" answers 300 ms later,
+ * "reloads" counts SIGHUPs); the parent talks to it as Postfix would.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "server.h"
+#include "test.h"
+
+struct ctx {
+  unsigned reloads;
+  struct conn *held;
+  unsigned long long release_at;
+};
+
+static long line_request(struct conn *c, char *buf, size_t len)
+{
+  struct ctx *x = server_ctx(conn_server(c));
+  char *nl = memchr(buf, '\n', len), out[64];
+  size_t n;
+
+  if (!nl) return 0;
+  n = (size_t)(nl - buf);
+  if (n >= 5 && !memcmp(buf, "echo ", 5)) {
+    conn_write(c, buf + 5, n - 4);
+  } else if (n == 4 && !memcmp(buf, "hold", 4)) {
+    conn_hold(c);
+    x->held = c;
+    x->release_at = now_usec() + 300000;
+  } else if (n == 7 && !memcmp(buf, "reloads", 7)) {
+    snprintf(out, sizeof out, "%u\n", x->reloads);
+    conn_write(c, out, strlen(out));
+  } else return -1;
+  return (long)n + 1;
+}
+
+static void line_overflow(struct conn *c) { conn_write(c, "TOOLONG\n", 8); }
+static void reload(void *v) { ((struct ctx *)v)->reloads++; }
+
+static void closed(struct conn *c)
+{
+  struct ctx *x = server_ctx(conn_server(c));
+
+  if (x->held == c) x->held = NULL;
+}
+
+static int next_timeout(void *v)
+{
+  struct ctx *x = v;
+  unsigned long long now = now_usec();
+
+  if (!x->held) return -1;
+  return x->release_at > now ? (int)((x->release_at - now) / 1000) : 0;
+}
+
+static void expire(void *v)
+{
+  struct ctx *x = v;
+  struct conn *c = x->held;
+
+  if (!c || now_usec() < x->release_at) return;
+  x->held = NULL;
+  conn_write(c, "held\n", 5);
+  conn_release(c);
+}
+
+static const struct server_ops ops = {
+  .max_request = 64, .max_output = 4096, .read_timeout = 1,
+  .idle_timeout = 2, .max_conns = 8, .request = line_request,
+  .overflow = line_overflow, .closed = closed, .reload = reload,
+  .next_timeout = next_timeout, .expire = expire,
+};
+
+static char sock_path[108];
+
+static pid_t start_server(void)
+{
+  pid_t pid = fork();
+
+  if (pid == 0) {
+    static struct ctx x;
+    struct server *s;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlive the test */
+    s = server_new(&ops, &x);
+
+    server_listen_list(s, sock_path, 0600);
+    exit(server_run(s));
+  }
+  for (int i = 0; i < 100 && access(sock_path + 5, F_OK); i++) usleep(10000);
+  return pid;
+}
+
+static int dial(void)
+{
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+  strcpy(sun.sun_path, sock_path + 5);
+  if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Send text, read until a newline or EOF (2 s at most). */
+static const char *ask(int fd, const char *text)
+{
+  static char buf[256];
+  size_t len = 0;
+  struct timeval tv = { 2, 0 };
+
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  /* a peer that closed shows as EPIPE on write or ECONNRESET on read:
+   * both mean the server hung up, like a plain EOF */
+  if (*text && write(fd, text, strlen(text)) < 0)
+    return errno == EPIPE ? "EOF" : "WRITE-ERROR";
+  while (len < sizeof buf - 1) {
+    ssize_t r = read(fd, buf + len, 1);
+    if (r < 0 && errno == ECONNRESET) break;
+    if (r <= 0) { if (r < 0) return "TIMEOUT"; break; }
+    len++;
+    if (buf[len - 1] == '\n') break;
+  }
+  buf[len] = 0;
+  return len ? buf : "EOF";
+}
+
+static void test_basics(void)
+{
+  int a = dial(), b = dial(), c;
+  char big[200];
+
+  test_str(ask(a, "echo one\n"), "one\n", "echo answers");
+  test_str(ask(a, "echo x\necho y\n"), "x\n", "pipelined first");
+  test_str(ask(a, ""), "y\n", "pipelined second");
+  test_str(ask(b, "echo b\n"), "b\n", "second connection served");
+  memset(big, 'z', sizeof big);
+  c = dial();
+  if (write(c, big, sizeof big) < 0) test_ok(0, "write big");
+  test_str(ask(c, ""), "TOOLONG\n", "over-long request gets the overflow");
+  test_str(ask(c, ""), "EOF", "and is closed");
+  close(c);
+  test_str(ask(b, "bogus\n"), "EOF", "protocol error closes");
+  test_str(ask(a, "echo still\n"), "still\n", "others unaffected");
+  close(a);
+  close(b);
+}
+
+static void test_hold(void)
+{
+  int a = dial(), b = dial();
+
+  if (write(a, "hold\necho after\n", 16) < 0) test_ok(0, "write hold");
+  test_str(ask(b, "echo meanwhile\n"), "meanwhile\n",
+           "others served while one is held");
+  test_str(ask(a, ""), "held\n", "held request answered later");
+  test_str(ask(a, ""), "after\n", "input behind a held request is kept");
+  close(a);
+  close(b);
+}
+
+static void test_timeouts(void)
+{
+  int a = dial(), b = dial();
+
+  if (write(a, "echo half", 9) < 0) test_ok(0, "write half");
+  test_str(ask(a, ""), "EOF", "half request closed after read_timeout");
+  sleep(3);
+  test_str(ask(b, "echo late\n"), "EOF", "idle connection closed");
+  close(a);
+  close(b);
+}
+
+static void test_limits(void)
+{
+  int fds[10], i, refused = 0;
+
+  for (i = 0; i < 10; i++) fds[i] = dial();
+  usleep(200000);
+  for (i = 0; i < 10; i++) {
+    const char *r = ask(fds[i], "echo n\n");
+    if (!strcmp(r, "EOF")) refused++;
+  }
+  test_num(refused, 2, "connections over max_conns are refused");
+  for (i = 0; i < 10; i++) close(fds[i]);
+}
+
+static void test_signals(pid_t pid)
+{
+  int a = dial(), status = -1;
+
+  kill(pid, SIGHUP);
+  usleep(100000);
+  test_str(ask(a, "reloads\n"), "1\n", "SIGHUP calls reload");
+  if (write(a, "hold\n", 5) < 0) test_ok(0, "write hold");
+  usleep(50000);
+  kill(pid, SIGTERM);
+  usleep(50000);
+  test_num(dial(), -1, "SIGTERM stops accepting");
+  test_str(ask(a, ""), "held\n", "in-flight request finished after SIGTERM");
+  test_str(ask(a, ""), "EOF", "then the connection is closed");
+  waitpid(pid, &status, 0);
+  test_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit 0 after drain");
+  close(a);
+}
+
+int main(void)
+{
+  pid_t pid;
+
+  setvbuf(stdout, NULL, _IONBF, 0);
+  signal(SIGPIPE, SIG_IGN);
+  log_init("t_server");
+  snprintf(sock_path, sizeof sock_path, "unix:/tmp/t_server.%d.sock",
+           (int)getpid());
+  pid = start_server();
+  test_basics();
+  test_hold();
+  test_timeouts();
+  test_limits();
+  test_signals(pid);
+  unlink(sock_path + 5);
+  return test_done();
+}
