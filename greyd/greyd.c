@@ -484,8 +484,12 @@ static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
                       p->ptr, p->bits };
 
     log_decision(g, &v, rs[i], ages[i]);
-    answer(g, p->c, rs[i], ages[i]);
-    conn_release(p->c);
+  }
+  /* logged before answered: no decision goes out without its line */
+  log_flush(g);
+  for (i = 0; i < b->n; i++) {
+    answer(g, b->v[i].c, rs[i], ages[i]);
+    conn_release(b->v[i].c);
   }
   b->n = 0;
 }
