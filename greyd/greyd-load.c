@@ -7,7 +7,9 @@
  *
  *   greyd-load -u PATH | -p PORT  [-c CONNS] [-n REQUESTS] [-r REPEAT%]
  *              [-s SEED] [-t SECONDS] [-T]
- * -T adds postgrey's policy_test_time attribute.  Prints one line:
+ * -T adds postgrey's policy_test_time attribute; -w FILE writes the
+ * triplet ("ADDR SENDER RCPT") of every answered request; -f FILE sends
+ * the triplets of such a file instead.  Prints one line:
  *   requests=N seconds=S rps=R p50_ms=A p99_ms=B max_ms=C defer=D pass=P
  *   other=O errors=E
  */
@@ -25,6 +27,7 @@
 
 struct lconn {
   int fd;
+  char triplet[160];          /* "ADDR SENDER RCPT" of the request out */
   unsigned long long sent_at;
   char in[4096];
   size_t inlen;
@@ -38,6 +41,8 @@ struct load {
   unsigned long long *lat;
   unsigned ring[4096][3];
   unsigned long ringn;
+  FILE *answered;             /* -w: triplets of answered requests */
+  char (*replay)[160];        /* -f: triplets to send again */
 };
 
 static unsigned long long usec(void)
@@ -86,10 +91,33 @@ static int dial(const char *path, int port)
 }
 
 /* The k-th request: a new triplet, or one seen before (repeat %). */
-static size_t make_request(struct load *L, char *buf, size_t room)
+static size_t format_request(struct load *L, char *buf, size_t room,
+                             const char *addr, const char *sender,
+                             const char *rcpt)
 {
+  int n = snprintf(buf, room,
+               "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               "protocol_name=ESMTP\nclient_address=%s\n"
+               "client_name=unknown\nreverse_client_name=unknown\n"
+               "helo_name=[%s]\nsender=%s\nrecipient=%s\n"
+               "instance=%lx.0\n%s\n", addr, addr, sender, rcpt, L->sent,
+               L->test_time ? "policy_test_time=1700000000\n" : "");
+
+  return (size_t)n;
+}
+
+static size_t make_request(struct load *L, char *buf, size_t room,
+                           char *triplet)
+{
+  char addr[32], sender[64], rcpt[64];
   unsigned a, s, r;
-  int n;
+
+  if (L->replay) {
+    if (sscanf(L->replay[L->sent], "%31s %63s %63s", addr, sender, rcpt) != 3)
+      return 0;
+    snprintf(triplet, 160, "%s", L->replay[L->sent]);
+    return format_request(L, buf, room, addr, sender, rcpt);
+  }
 
   if (L->ringn && rnd(&L->seed) % 100 < L->repeat) {
     unsigned *t = L->ring[rnd(&L->seed) % (L->ringn < 4096 ? L->ringn : 4096)];
@@ -103,22 +131,18 @@ static size_t make_request(struct load *L, char *buf, size_t room)
     L->ring[(L->ringn - 1) % 4096][1] = s;
     L->ring[(L->ringn - 1) % 4096][2] = r;
   }
-  n = snprintf(buf, room,
-               "request=smtpd_access_policy\nprotocol_state=RCPT\n"
-               "protocol_name=ESMTP\nclient_address=10.%u.%u.%u\n"
-               "client_name=unknown\nreverse_client_name=unknown\n"
-               "helo_name=[10.%u.%u.%u]\nsender=user%u@s%u.example\n"
-               "recipient=rcpt%u@example.com\ninstance=%lx.0\n%s\n",
-               a >> 16, (a >> 8) & 255, a & 255, a >> 16, (a >> 8) & 255,
-               a & 255, s, s % 997, r, L->sent,
-               L->test_time ? "policy_test_time=1700000000\n" : "");
-  return (size_t)n;
+  snprintf(addr, sizeof addr, "10.%u.%u.%u", a >> 16, (a >> 8) & 255,
+           a & 255);
+  snprintf(sender, sizeof sender, "user%u@s%u.example", s, s % 997);
+  snprintf(rcpt, sizeof rcpt, "rcpt%u@example.com", r);
+  snprintf(triplet, 160, "%s %s %s", addr, sender, rcpt);
+  return format_request(L, buf, room, addr, sender, rcpt);
 }
 
 static void send_one(struct load *L, struct lconn *c)
 {
   char buf[1024];
-  size_t n = make_request(L, buf, sizeof buf);
+  size_t n = make_request(L, buf, sizeof buf, c->triplet);
 
   c->sent_at = usec();
   c->busy = 1;
@@ -146,9 +170,30 @@ static void on_read(struct load *L, struct lconn *c)
   if (!(end = strstr(c->in, "\n\n"))) return;
   L->lat[L->done++] = usec() - c->sent_at;
   count_reply(L, c->in);
+  if (L->answered) fprintf(L->answered, "%s\n", c->triplet);
   c->inlen = 0;
   c->busy = 0;
   if (L->sent < L->n) send_one(L, c);
+}
+
+static unsigned long read_replay(struct load *L, const char *path)
+{
+  FILE *f = fopen(path, "r");
+  char line[160];
+  unsigned long n = 0, cap = 0;
+
+  if (!f) { perror(path); exit(111); }
+  while (fgets(line, sizeof line, f)) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 1024;
+      L->replay = realloc(L->replay, cap * sizeof *L->replay);
+      if (!L->replay) exit(111);
+    }
+    line[strcspn(line, "\n")] = 0;
+    memcpy(L->replay[n++], line, sizeof line);
+  }
+  fclose(f);
+  return n;
 }
 
 static int cmp(const void *a, const void *b)
@@ -170,7 +215,7 @@ int main(int argc, char **argv)
   double secs;
 
   L.n = 10000, L.repeat = 10, L.seed = 2463534242u;
-  while ((opt = getopt(argc, argv, "u:p:c:n:r:s:t:T")) != -1) {
+  while ((opt = getopt(argc, argv, "u:p:c:n:r:s:t:Tw:f:")) != -1) {
     switch (opt) {
     case 'u': path = optarg; break;
     case 'p': port = atoi(optarg); break;
@@ -180,9 +225,13 @@ int main(int argc, char **argv)
     case 's': L.seed = (unsigned)strtoul(optarg, NULL, 10) | 1; break;
     case 't': limit = (unsigned)atoi(optarg); break;
     case 'T': L.test_time = 1; break;
+    case 'w':
+      if (!(L.answered = fopen(optarg, "w"))) { perror(optarg); return 111; }
+      break;
+    case 'f': L.n = read_replay(&L, optarg); break;
     default:
       fprintf(stderr, "usage: greyd-load -u PATH|-p PORT [-c N] [-n N] "
-              "[-r PCT] [-s SEED] [-t SECS] [-T]\n");
+              "[-r PCT] [-s SEED] [-t SECS] [-T] [-w FILE] [-f FILE]\n");
       return 100;
     }
   }
@@ -218,5 +267,6 @@ int main(int argc, char **argv)
          L.done ? L.lat[(L.done * 99) / 100] / 1000.0 : 0.0,
          L.done ? L.lat[L.done - 1] / 1000.0 : 0.0, L.defer, L.pass,
          L.other, L.errors);
+  if (L.answered && fclose(L.answered) != 0) return 111;
   return L.errors || L.done < L.n ? 111 : 0;
 }
