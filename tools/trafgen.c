@@ -30,7 +30,7 @@
 #include "log.h"
 
 #define MAXRCPT 24
-#define MAXMSG 3
+#define MAXMSG 8
 #define MAXWORKERS 32
 #define LINEMAX 1024
 #define REPLY_TIMEOUT_MS 60000
@@ -59,14 +59,15 @@ enum kind {
   K_LISTED,     /* on the demo's DNSBL zones */
   K_DICT,       /* dictionary attack on unknown recipients */
   K_SPAMMER,    /* proper PTR and HELO, sends content that is blocked */
+  K_REGULAR,    /* no PTR, sends often: greylisted once, then whitelisted */
   K_NKINDS
 };
 static const char *kind_name[K_NKINDS] = {
   "legit", "small-server", "spam-bot", "dnsbl-listed", "dictionary",
-  "content"
+  "content", "regular"
 };
 /* Share of clients per kind, in percent (content only with layer c). */
-static const unsigned kind_share[K_NKINDS] = { 30, 8, 35, 10, 12, 5 };
+static const unsigned kind_share[K_NKINDS] = { 30, 8, 35, 10, 12, 5, 4 };
 
 enum behaviour { B_MTA, B_NEVER, B_EARLY, B_ONCE };
 
@@ -130,6 +131,7 @@ struct model {
   unsigned long long seed;
   unsigned nclients;
   unsigned delay;             /* greyd's DELAY, seconds */
+  unsigned awl;               /* greyd's AWL_CLIENTS; 0: never reached */
   unsigned long long layers;  /* bit per letter a..z */
   unsigned naccounts;
   char accounts[MAXACCOUNTS][48];
@@ -406,6 +408,26 @@ static void make_spammer(struct model *m, struct client *c, unsigned i)
   c->msg[0].content = rnd(&c->rng, 2) ? M_VIRUS : M_SPAM;
 }
 
+/* A regular correspondent without a PTR: its first message is
+ * greylisted, the next ones to the same recipient pass as cached; with
+ * auto-whitelisting on, the later ones to new recipients pass at once. */
+static void make_regular(struct model *m, struct client *c, unsigned i)
+{
+  unsigned k;
+  good_name(c, "post", i);
+  strcpy(c->helo, c->name);
+  set_unverified(c);
+  c->cls = C_PTRNUL;
+  c->beh = B_MTA;
+  c->nmsg = 7;
+  pick_rcpts(m, c, &c->msg[0], 1, 0);
+  for (k = 1; k < 5; k++) c->msg[k] = c->msg[0];
+  for (; k < c->nmsg; k++) {
+    c->msg[k].nrcpt = 1;
+    c->msg[k].rcpt[0] = (c->msg[0].rcpt[0] + k) % m->naccounts;
+  }
+}
+
 static void make_client(struct model *m, unsigned i)
 {
   struct client *c = &m->cl[i];
@@ -420,11 +442,13 @@ static void make_client(struct model *m, unsigned i)
   case K_BOT: make_bot(m, c); break;
   case K_LISTED: make_listed(m, c, i); break;
   case K_DICT: make_dict(m, c); break;
+  case K_REGULAR: make_regular(m, c, i); break;
   default: make_spammer(m, c, i);
   }
   /* one sender per client: no two clients ever share a triplet */
   snprintf(c->sender, sizeof c->sender, "%s%u@sender-%u.example.net",
-           c->kind == K_LEGIT || c->kind == K_SMALL ? "news" : "offer", i, i);
+           c->kind == K_LEGIT || c->kind == K_SMALL || c->kind == K_REGULAR ?
+           "news" : "offer", i, i);
 }
 
 /* ---- the model of the gateway, and the ground truth ---- */
@@ -432,7 +456,7 @@ static void make_client(struct model *m, unsigned i)
 /* Counters, one per layer decision; summed over the workers. */
 enum {
   T_ACCT_UNKNOWN, T_GREY_NEW, T_GREY_EARLY, T_GREY_RETRY, T_GREY_CACHED,
-  T_GREY_UNSUSP, T_POL_DUNNO, T_POL_RULE0,
+  T_GREY_UNSUSP, T_GREY_AWL_ADD, T_GREY_AWL, T_POL_DUNNO, T_POL_RULE0,
   T_CONTENT_CLEAN = T_POL_RULE0 + 16, T_CONTENT_VIRUS, T_CONTENT_SPAM,
   T_ACCEPTED_MSGS, T_DELIVERED_MSGS, T_DELIVERED_RCPTS, T_RCPTS, T_SESSIONS,
   T_MISMATCH, T_WRONG_REJECT, T_LOST, T_TEMPFAIL, T_KIND0,
@@ -468,6 +492,7 @@ struct worker {
   struct model *m;
   unsigned long long t[T_N];
   struct triplet *trip;       /* per client, MAXMSG * MAXRCPT */
+  unsigned *passes;           /* per client: passes counted by greyd */
   int fault_mode;             /* -f: temporary failures are expected */
   int verbose;
 };
@@ -504,7 +529,17 @@ static struct triplet *triplet_of(struct worker *w, unsigned ci, unsigned r)
   return &t[0];
 }
 
-/* greyd's decision on one triplet; 1 when it defers. */
+/* A passed delivery counts towards the client's auto-whitelisting (the
+ * model assumes greyd's AWL_INTERVAL=0: every pass counts); 1 when this
+ * one made the client whitelisted. */
+static int count_pass(struct worker *w, unsigned ci)
+{
+  if (!w->m->awl) return 0;
+  return ++w->passes[ci] == w->m->awl;
+}
+
+/* greyd's decision on one triplet (greyd/decide.c's order); 1 when it
+ * defers. */
 static int model_greyd(struct worker *w, unsigned ci, unsigned r, int early)
 {
   struct triplet *t;
@@ -513,17 +548,25 @@ static int model_greyd(struct worker *w, unsigned ci, unsigned r, int early)
     return 0;
   }
   t = triplet_of(w, ci, r);
+  if (t->state == TR_PASSED) {
+    w->t[count_pass(w, ci) ? T_GREY_AWL_ADD : T_GREY_CACHED]++;
+    return 0;
+  }
+  if (w->m->awl && w->passes[ci] >= w->m->awl) {
+    w->t[T_GREY_AWL]++;
+    return 0;
+  }
   if (t->state == TR_NONE) {
     t->state = TR_GREY;
     w->t[T_GREY_NEW]++;
     return 1;
   }
-  if (t->state == TR_GREY && early) {
+  if (early) {
     w->t[T_GREY_EARLY]++;
     return 1;
   }
-  w->t[t->state == TR_GREY ? T_GREY_RETRY : T_GREY_CACHED]++;
   t->state = TR_PASSED;
+  w->t[count_pass(w, ci) ? T_GREY_AWL_ADD : T_GREY_RETRY]++;
   return 0;
 }
 
@@ -881,8 +924,8 @@ static void run_worker(struct worker *w, unsigned nw, unsigned wi)
 
 static const char *usage =
   "trafgen: usage: trafgen [-s SEED] [-n CLIENTS] [-L LAYERS] [-d DELAY]\n"
-  "         [-c WORKERS] [-S 127.0.0.1:PORT] [-T TRUTH] [-A ACCOUNTS]\n"
-  "         [-Z ZONEDIR] [-f] [-v] [-x]";
+  "         [-W AWL] [-c WORKERS] [-S 127.0.0.1:PORT] [-T TRUTH]\n"
+  "         [-A ACCOUNTS] [-Z ZONEDIR] [-f] [-v] [-x]";
 
 static void write_zones(const struct model *m, const char *dir)
 {
@@ -944,6 +987,8 @@ static void write_truth(const struct model *m, const unsigned long long *t,
     put(f, "greyd", "Pass retry", t[T_GREY_RETRY]);
     put(f, "greyd", "Pass cached triplet", t[T_GREY_CACHED]);
     put(f, "greyd", "Pass unsuspicious client", t[T_GREY_UNSUSP]);
+    put(f, "greyd", "Pass and auto-whitelist IP", t[T_GREY_AWL_ADD]);
+    put(f, "greyd", "Pass new triplet from white listed IP", t[T_GREY_AWL]);
   }
   if (has_layer(m, 'p')) {
     for (i = 0; i < NRULES; i++)
@@ -1012,12 +1057,13 @@ static void get_opts(int argc, char **argv, struct model *m, struct opts *o)
   m->layers = layers_of("agp");
   o->workers = 4;
   parse_server("127.0.0.1:2525");
-  while ((ch = getopt(argc, argv, "s:n:L:d:c:S:T:A:Z:fvx")) != -1) {
+  while ((ch = getopt(argc, argv, "s:n:L:d:c:S:T:A:Z:W:fvx")) != -1) {
     switch (ch) {
     case 's': m->seed = num(optarg, 1UL << 31); break;
     case 'n': m->nclients = (unsigned)num(optarg, 1000000); break;
     case 'L': m->layers = layers_of(optarg); break;
     case 'd': m->delay = (unsigned)num(optarg, 3600); break;
+    case 'W': m->awl = (unsigned)num(optarg, 1000); break;
     case 'c': o->workers = (unsigned)num(optarg, MAXWORKERS); break;
     case 'S': parse_server(optarg); break;
     case 'T': o->truth = optarg; break;
@@ -1053,7 +1099,8 @@ static void run_all(struct model *m, struct opts *o, unsigned long long *t)
       w.verbose = o->verbose;
       w.trip = calloc((size_t)m->nclients * MAXMSG * MAXRCPT,
                       sizeof *w.trip);
-      if (!w.trip) die_sys(EXIT_TEMP, "allocate", "memory");
+      w.passes = calloc(m->nclients, sizeof *w.passes);
+      if (!w.trip || !w.passes) die_sys(EXIT_TEMP, "allocate", "memory");
       run_worker(&w, o->workers, wi);
       if (fwrite(w.t, sizeof w.t, 1, tmp[wi]) != 1 || fflush(tmp[wi]))
         _exit(EXIT_TEMP);
