@@ -195,12 +195,12 @@ int stamp_arg(const char *s, long long now, long long *t)
     *t = (long long)v;
     return 0;
   }
-  if (s[0] == '-') {
-    if (parse_seconds(s + 1, 100ULL * 366 * 86400, &v) < 0) return -1;
-    *t = now - (long long)v;
-    return 0;
-  }
-  return arg_date(s, t);
+  if (s[0] == '-') s++;
+  else if (strchr(s, '-') || strchr(s, ':')) return arg_date(s, t);
+  /* a duration before now: "-24h", or "24h" as cron jobs write it */
+  if (parse_seconds(s, 100ULL * 366 * 86400, &v) < 0) return -1;
+  *t = now - (long long)v;
+  return 0;
 }
 
 void stamp_fmt(char *out, long long t)

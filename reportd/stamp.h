@@ -35,8 +35,9 @@ size_t stamp_syslog(struct yearref *y, const char *s, size_t len,
                     long long *t);
 size_t stamp_rfc3339(const char *s, size_t len, long long *t);
 
-/* A time on the command line: "now", "@SECONDS", "-DURATION" (before
- * now: 90s, 30m, 24h, 7d, 1w), or local "YYYY-MM-DD[(T| )HH:MM[:SS]]".
+/* A time on the command line: "now", "@SECONDS", "[-]DURATION" (that
+ * long before now: 90s, 30m, 24h, 7d, 1w), or local
+ * "YYYY-MM-DD[(T| )HH:MM[:SS]]".
  * Returns 0, or -1 if malformed. */
 int stamp_arg(const char *s, long long now, long long *t);
 

@@ -37,6 +37,8 @@ static struct setting tab[] = {
   { "ERRORS", SET_UINT, "5", 0, 50, 0, 0 },
   { "LISTEN", SET_STRING, "inet:127.0.0.1:9025", 0, 0, 0, 0 },
   { "PASSWORD_FILE", SET_STRING, NULL, 0, 0, 0, 0 },
+  { "LOGS", SET_STRING, "/var/log/imgate", 0, 0, 0, 0 },
+  { "POSTFIX_CONFIG", SET_STRING, "/etc/postfix", 0, 0, 0, 0 },
 };
 
 void status_init(struct status *s)
@@ -52,6 +54,8 @@ void status_init(struct status *s)
   s->errors = (unsigned)tab[6].num;
   s->listen = tab[7].str;
   s->password_file = tab[8].str;
+  s->logs = tab[9].str;
+  s->postfix_config = tab[10].str;
 }
 
 /* --- services -------------------------------------------------------- */
@@ -72,8 +76,10 @@ static int read_svc(struct status *s, struct svc *v)
   int fd, n;
 
   path2(p, sizeof p, s->service_dir, v->name, "supervise/ok");
+  /* no reader on the fifo (ENXIO) or none at all: supervise is not
+   * running; not allowed to open it (not root): cannot tell, assume so */
   fd = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  v->ok = fd >= 0;
+  v->ok = fd >= 0 || errno == EACCES;
   if (fd >= 0) close(fd);
   path2(p, sizeof p, s->service_dir, v->name, "down");
   v->normally_up = access(p, F_OK) < 0;
@@ -288,26 +294,77 @@ static unsigned long long count_files(const char *dir, int depth)
   return n;
 }
 
-static void put_queue(struct out *o, struct status *s)
+static const char *const queue_name[] = {
+  "maildrop", "incoming", "active", "deferred", "hold", "corrupt"
+};
+#define NQUEUES (sizeof queue_name / sizeof *queue_name)
+
+/* The queue directories as root or postfix may read them; 0 if they
+ * cannot be read. */
+static int queue_dirs(struct status *s, unsigned long long *n)
 {
-  static const char *const q[] = {
-    "maildrop", "incoming", "active", "deferred", "hold", "corrupt"
-  };
   unsigned i;
 
-  heading(o, "Postfix queues");
-  if (o->html) fputs("<table>\n", o->f);
-  for (i = 0; i < sizeof q / sizeof *q; i++) {
+  for (i = 0; i < NQUEUES; i++) {
     char p[600];
-    unsigned long long n;
+    DIR *d;
 
-    path2(p, sizeof p, s->queue_dir, q[i], NULL);
-    n = count_files(p, 0);
+    path2(p, sizeof p, s->queue_dir, queue_name[i], NULL);
+    if (!(d = opendir(p))) {
+      if (errno == ENOENT) { n[i] = 0; continue; }
+      return 0;
+    }
+    closedir(d);
+    n[i] = count_files(p, 0);
+  }
+  return 1;
+}
+
+/* Otherwise through "postqueue -j", which any user may run: one JSON
+ * object per message, with its "queue_name". */
+static int queue_postqueue(struct status *s, unsigned long long *n)
+{
+  char cmd[600], line[8192];
+  FILE *f;
+  unsigned long long lines = 0;
+
+  snprintf(cmd, sizeof cmd, "exec postqueue -c '%s' -j 2>/dev/null",
+           s->postfix_config);
+  if (strchr(s->postfix_config, '\'') || !(f = popen(cmd, "r"))) return 0;
+  memset(n, 0, NQUEUES * sizeof *n);
+  while (fgets(line, sizeof line, f) && lines++ < QUEUE_CAP) {
+    unsigned i;
+
+    for (i = 0; i < NQUEUES; i++) {
+      char key[64];
+
+      snprintf(key, sizeof key, "\"queue_name\": \"%s\"", queue_name[i]);
+      if (strstr(line, key)) { n[i]++; break; }
+    }
+  }
+  return pclose(f) == 0;
+}
+
+static void put_queue(struct out *o, struct status *s)
+{
+  unsigned long long n[NQUEUES];
+  unsigned i;
+  int ok = queue_dirs(s, n) || queue_postqueue(s, n);
+
+  heading(o, "Postfix queues");
+  if (!ok) {
+    if (o->html) fputs("<p>cannot read the queue</p>\n", o->f);
+    else fprintf(o->f, "  cannot read the queue\n");
+    return;
+  }
+  if (o->html) fputs("<table>\n", o->f);
+  for (i = 0; i < NQUEUES; i++) {
     if (o->html)
-      fprintf(o->f, "<tr><td class=n>%llu%s</td><td>%s</td></tr>\n", n,
-              n >= QUEUE_CAP ? "+" : "", q[i]);
+      fprintf(o->f, "<tr><td class=n>%llu%s</td><td>%s</td></tr>\n", n[i],
+              n[i] >= QUEUE_CAP ? "+" : "", queue_name[i]);
     else
-      fprintf(o->f, "%10llu%s  %s\n", n, n >= QUEUE_CAP ? "+" : "", q[i]);
+      fprintf(o->f, "%10llu%s  %s\n", n[i], n[i] >= QUEUE_CAP ? "+" : "",
+              queue_name[i]);
   }
   if (o->html) fputs("</table>\n", o->f);
 }
@@ -449,8 +506,11 @@ static void put_errors(struct out *o, struct status *s)
     char p[600];
     unsigned k;
 
-    path2(p, sizeof p, s->service_dir, s->svc[i].name, s->log_subdir);
-    strncat(p, "/current", sizeof p - strlen(p) - 1);
+    path2(p, sizeof p, s->logs, s->svc[i].name, "current");
+    if (access(p, F_OK) < 0) {
+      path2(p, sizeof p, s->service_dir, s->svc[i].name, s->log_subdir);
+      strncat(p, "/current", sizeof p - strlen(p) - 1);
+    }
     k = tail_problems(p, buf, lines, s->errors);
     if (!k) continue;
     if (o->html) {

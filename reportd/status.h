@@ -7,8 +7,12 @@
  *
  * Settings come from the environment (envdir):
  *   SERVICE_DIR    directory of service directories  (/etc/service)
+ *   LOGS           the daemons' multilog directories, LOGS/NAME
+ *                  (/var/log/imgate); else SERVICE_DIR/NAME/LOG_SUBDIR
  *   LOG_SUBDIR     the service's multilog directory   (log/main)
  *   POSTFIX_QUEUE  Postfix's queue_directory          (/var/spool/postfix)
+ *   POSTFIX_CONFIG for "postqueue -j" when the queue directories cannot
+ *                  be read (not root or postfix)      (/etc/postfix)
  *   DISK_DIRS      directories whose file system is shown
  *   PROCS          process names to count
  *   FLAP_RESTARTS  restarts in an hour that flag a service as flapping (3)
@@ -38,7 +42,7 @@ struct svc {
 
 struct status {
   const char *service_dir, *log_subdir, *queue_dir, *disk_dirs, *procs;
-  const char *listen, *password_file;
+  const char *listen, *password_file, *logs, *postfix_config;
   unsigned flap, errors;
   struct svc svc[MAX_SERVICES];
   unsigned nsvc;

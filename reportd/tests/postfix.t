@@ -11,8 +11,10 @@ command -v swaks > /dev/null || { t_skip postfix "no swaks"; exit 0; }
 T=$(t_tmpdir)
 PFX_DIR=$T/pfx
 PFX_PORT=$(t_port 2625)
-printf 'alice@example.com OK\nbob@example.com OK\n' > "$T/rcpt"
+printf 'alice@example.com OK\nbob@example.com OK\nhold@example.com OK\n' > "$T/rcpt"
 PFX_RECIPIENT_MAP=cdb:$T/rcpt
+# mail to hold@ stays in the hold queue, for the status page
+PFX_RCPT_RESTRICTIONS="reject_unauth_destination, reject_unlisted_recipient, check_recipient_access inline:{ hold@example.com=HOLD }"
 pfx_write_config
 postmap -c "$PFX_DIR/etc" "cdb:$T/rcpt" || t_fail "postmap"
 pfx_start || { t_fail "postfix starts"; exit 0; }
@@ -54,3 +56,22 @@ t_eq "$(section 'Clients rejected')" "$want" "clients rejected"
 t_match "$out" "^ +5  connected to smtpd$" "connections"
 t_match "$out" "^ +1  sent a message$" "messages"
 t_match "$out" "^ +0  lines not understood$" "every Postfix line understood"
+
+# The status page counts Postfix's queues: from the directories as root,
+# through postqueue -j as any other user.
+r=$(pfx_send --xclient-addr 192.0.2.1 --from s@example.net --to hold@example.com)
+t_match "$r" "^250 .*queued" "mail to hold@ accepted"
+t_wait_log "$(pfx_log)" "hold: " 10
+sleep 1
+export SERVICE_DIR=$T/none POSTFIX_QUEUE=$PFX_DIR/queue \
+  POSTFIX_CONFIG=$PFX_DIR/etc DISK_DIRS=$T PROCS=master
+t_match "$(reportd --status)" "^ +1  hold$" "hold queue counted (directories)"
+# postqueue lets a user other than root name another instance only if
+# the default main.cf lists it: give it one, in a mount namespace of its
+# own so that nothing else sees it.
+mkdir "$T/etcpf"
+cp -a /etc/postfix/. "$T/etcpf/"
+echo "alternate_config_directories = $PFX_DIR/etc" > "$T/etcpf/main.cf"
+out=$(unshare -m sh -c 'mount --bind "$1" /etc/postfix &&
+      exec setuidgid nobody reportd --status' - "$T/etcpf" 2>&1)
+t_match "$out" "^ +1  hold$" "hold queue counted (postqueue -j, not root)"
