@@ -100,19 +100,21 @@ struct greyd {
 
 /* ---- clock ---- */
 
-/* The time, plus the offset in the test clock file when there is one.
- * GREYD_TEST_CLOCK is for tests only: it lets them skip the delay. */
+/* The time; or, for tests only, the Unix time written in the file that
+ * GREYD_TEST_CLOCK names: time then stands still until the test writes
+ * another, so a test skips the delay without sleeping. */
 static uint32_t clock_now(void)
 {
   const char *path = settings[S_TEST_CLOCK].str;
-  long long off = 0;
+  unsigned long t = 0;
   FILE *f;
 
   if (path && *path && (f = fopen(path, "r"))) {
-    if (fscanf(f, "%lld", &off) != 1) off = 0;
+    if (fscanf(f, "%lu", &t) != 1) t = 0;
     fclose(f);
+    if (t) return (uint32_t)t;
   }
-  return (uint32_t)((long long)time(NULL) + off);
+  return (uint32_t)time(NULL);
 }
 
 /* ---- configuration files ---- */

@@ -5,9 +5,10 @@
 #                                  test clock $GD_DIR/clock; PID in GD_PID_NAME
 #   gd_req SOCK ADDR NAME HELO SENDER RCPT [STATE]   the action line
 #   gd_reason LOG N                the reason of the Nth decision line
-#   gd_clock SECONDS               set the test clock's offset
+#   gd_clock SECONDS               greyd's time: GD_T0 + SECONDS, frozen
 GD_DIR=${GD_DIR:-$(t_tmpdir)}
-echo 0 > "$GD_DIR/clock"
+GD_T0=1700000000
+echo $GD_T0 > "$GD_DIR/clock"
 
 gd_start() {
   gd_n=$1; shift
@@ -23,7 +24,8 @@ gd_start() {
 
 gd_stop() { eval "t_stop \$GD_PID_$1"; }
 
-gd_clock() { echo "$1" > "$GD_DIR/clock"; }
+gd_clock() { echo $((GD_T0 + $1)) > "$GD_DIR/clock.new" &&
+  mv "$GD_DIR/clock.new" "$GD_DIR/clock"; }
 
 gd_req() {
   printf 'request=smtpd_access_policy\nprotocol_state=%s\nclient_address=%s\nclient_name=%s\nreverse_client_name=%s\nhelo_name=%s\nsender=%s\nrecipient=%s\n\n' \

@@ -1,0 +1,68 @@
+#!/bin/sh
+# greyd/tests/postgrey.t - a real postgrey database (Debian's postgrey,
+# fed through its own policy socket, times set with its policy_test_time
+# attribute) dumped with db_dump, imported with greyd-dump -p, and then
+# greyd continues where postgrey stopped.
+. "$IMGATE_TOP/tests/lib/common.sh"
+. "$IMGATE_TOP/greyd/tests/lib.sh"
+t_need_root "postgrey runs as its own user"
+command -v postgrey >/dev/null && command -v db_dump >/dev/null ||
+  { t_skip "postgrey import" "postgrey or db_dump missing"; exit 0; }
+
+P=$GD_DIR/postgrey
+mkdir -p "$P/db"
+chown postgrey:postgrey "$P/db"
+postgrey --unix="$P/sock" --dbdir="$P/db" --delay=300 --user=postgrey \
+  --group=postgrey --whitelist-clients=/dev/null \
+  --whitelist-recipients=/dev/null 2> "$P/log" &
+PG=$!
+T_PIDS="$T_PIDS $PG"
+t_wait_path "$P/sock" 20 || { t_fail "postgrey starts"; cat "$P/log"; exit 1; }
+
+T0=1700000000
+preq() {
+  printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nclient_name=unknown\nsender=%s\nrecipient=%s\npolicy_test_time=%s\n\n' \
+    "$1" "$2" "$3" "$4" | socat -t 10 - "UNIX-CONNECT:$P/sock" | head -1
+}
+preq 203.0.113.77 passed@example.org b@example.com $T0 > /dev/null
+r=$(preq 203.0.113.77 passed@example.org b@example.com $((T0 + 400)))
+t_match "$r" '^action=PREPEND X-Greylist' "postgrey passed a retried triplet"
+preq 203.0.113.77 waiting@example.org b@example.com $((T0 + 100)) > /dev/null
+i=0
+for s in alpha bravo charlie delta echo; do
+  t=$((T0 + i * 4000)); i=$((i+1))
+  preq 198.51.100.9 $s@example.net c@example.com $t > /dev/null
+  preq 198.51.100.9 $s@example.net c@example.com $((t + 301)) > /dev/null
+done
+t_stop "$PG"
+
+{ db_dump -p "$P/db/postgrey.db"; db_dump "$P/db/postgrey_clients.db"; } \
+  > "$P/dump" 2> "$P/dump.err"
+t_eq "$?" 0 "db_dump reads postgrey's databases"
+out=$(greyd-dump -p "$GD_DIR/db" < "$P/dump" 2>&1)
+t_eq "$out" "greyd-dump: imported 7 triplets, 2 clients, skipped 0" \
+  "greyd-dump -p imports them"
+t_eq "$(greyd-dump -t "$GD_DIR/db" | grep passed@ | cut -f2-7)" \
+  "$(printf '203.0.113.0/24\tpassed@example.org\tb@example.com\t%s\t%s\t1' $T0 $((T0 + 400)))" \
+  "passed triplet imported as passed"
+t_eq "$(greyd-dump -t "$GD_DIR/db" | grep waiting@ | cut -f7)" 0 \
+  "waiting triplet imported as waiting"
+t_eq "$(greyd-dump -c "$GD_DIR/db" | grep 198.51.100.9 | cut -f2,3)" \
+  "$(printf '198.51.100.9\t5')" \
+  "auto-whitelisted client imported with its count"
+
+# greyd goes on from there (the test clock puts it at T0 + 1000;
+# lib.sh's GD_T0 is the same T0)
+gd_clock 1000
+gd_start imp STORE="$GD_DIR/db" || { t_fail "greyd starts"; exit 1; }
+S=$GD_DIR/imp.sock
+t_eq "$(gd_req "$S" 203.0.113.77 unknown x passed@example.org b@example.com)" \
+  "action=DUNNO" "imported passed triplet passes"
+t_eq "$(gd_reason "$GD_DIR/imp.log" 1)" "Pass cached triplet" "as a cached triplet"
+t_eq "$(gd_req "$S" 203.0.113.77 unknown x waiting@example.org b@example.com)" \
+  "action=DUNNO" "imported waiting triplet passes its retry"
+t_eq "$(gd_reason "$GD_DIR/imp.log" 2)" "Pass retry" "as a retry"
+t_eq "$(gd_req "$S" 198.51.100.9 unknown x new@example.net c@example.com)" \
+  "action=DUNNO" "imported auto-whitelisted client passes"
+t_eq "$(gd_reason "$GD_DIR/imp.log" 3)" "Pass new triplet from white listed IP" \
+  "as a whitelisted client"
