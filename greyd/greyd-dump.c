@@ -2,6 +2,8 @@
  * greyd-dump - list greyd's store, or import a postgrey database.
  *
  *   greyd-dump [-t|-c] [STORE]       list triplets (-t), clients (-c) or both
+ *   greyd-dump --expire [STORE]      remove stale records now (greyd does
+ *                                    it a little every second anyway)
  *   greyd-dump -p [STORE] < DUMP     import postgrey: DUMP is the output of
  *                                    db_dump on postgrey.db and/or
  *                                    postgrey_clients.db, concatenated
@@ -14,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "greyd.h"
 #include "log.h"
 #include "settings.h"
 
-enum { S_STORE, S_DELAY, S_V4, S_V6, S_DELIM, S_COUNT };
+enum { S_STORE, S_DELAY, S_V4, S_V6, S_DELIM, S_RETRY_WINDOW, S_MAX_AGE,
+       S_AWL_MAX_AGE, S_COUNT };
 
 static struct setting settings[S_COUNT] = {
   [S_STORE] = { "STORE", SET_STRING, "/var/lib/greyd", 0, 0, 0, 0 },
@@ -27,7 +31,28 @@ static struct setting settings[S_COUNT] = {
   [S_V4] = { "IPV4_CIDR", SET_UINT, "24", 8, 32, 0, 0 },
   [S_V6] = { "IPV6_CIDR", SET_UINT, "64", 16, 128, 0, 0 },
   [S_DELIM] = { "RECIPIENT_DELIMITER", SET_STRING, "+", 0, 8, 0, 0 },
+  [S_RETRY_WINDOW] = { "RETRY_WINDOW", SET_SECONDS, "2d", 60, 3024000, 0, 0 },
+  [S_MAX_AGE] = { "MAX_AGE", SET_SECONDS, "35d", 3600, 31536000, 0, 0 },
+  [S_AWL_MAX_AGE] = { "AWL_MAX_AGE", SET_SECONDS, "35d", 3600, 31536000, 0, 0 },
 };
+
+/* Two whole walks: the LMDB walk covers one database per call. */
+static int expire_now(struct store *st)
+{
+  struct timing tm;
+  long a, b;
+
+  memset(&tm, 0, sizeof tm);
+  tm.delay = (uint32_t)settings[S_DELAY].num;
+  tm.retry_window = (uint32_t)settings[S_RETRY_WINDOW].num;
+  tm.max_age = (uint32_t)settings[S_MAX_AGE].num;
+  tm.awl_max_age = (uint32_t)settings[S_AWL_MAX_AGE].num;
+  if ((a = store_expire(st, (uint32_t)time(NULL), &tm, 4000000000u)) < 0
+      || (b = store_expire(st, (uint32_t)time(NULL), &tm, 4000000000u)) < 0)
+    die_msg(EXIT_TEMP, "unable to expire:", store_error(st));
+  fprintf(stderr, "greyd-dump: expired %ld records\n", a + b);
+  return 0;
+}
 
 static void out_triplet(void *arg, const char *net, const char *sender,
                         const char *rcpt, const struct trec *t)
@@ -179,7 +204,7 @@ static int import_postgrey(struct store *st)
 
 static void usage(void)
 {
-  die_msg(EXIT_PERM, "usage: greyd-dump [-t|-c|-p] [STORE]", NULL);
+  die_msg(EXIT_PERM, "usage: greyd-dump [-t|-c|-p|--expire] [STORE]", NULL);
 }
 
 int main(int argc, char **argv)
@@ -188,10 +213,15 @@ int main(int argc, char **argv)
   const char *spec;
   char why[512];
   struct store *st;
-  int opt, import = 0, rc;
+  int opt, import = 0, expire = 0, rc;
 
   log_init("greyd-dump");
   settings_load(settings, S_COUNT);
+  if (argc > 1 && !strcmp(argv[1], "--expire")) {
+    expire = 1;
+    argv[1] = argv[0];
+    argv++, argc--;
+  }
   while ((opt = getopt(argc, argv, "tcp")) != -1) {
     switch (opt) {
     case 't': it.client = NULL; break;
@@ -204,7 +234,8 @@ int main(int argc, char **argv)
   spec = optind < argc ? argv[optind] : settings[S_STORE].str;
   st = store_open(spec, 10, 1024, 1, why, sizeof why);
   if (!st) die_msg(EXIT_TEMP, "unable to open the store:", why);
-  if (import) rc = import_postgrey(st);
+  if (expire) rc = expire_now(st);
+  else if (import) rc = import_postgrey(st);
   else if ((rc = store_walk(st, &it)) < 0)
     die_msg(EXIT_TEMP, "unable to read the store:", store_error(st));
   if (fflush(stdout) != 0) die_sys(EXIT_TEMP, "write", "output");

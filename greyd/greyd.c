@@ -132,21 +132,34 @@ static int file_changed(struct watched *w)
   return 1;
 }
 
+/* A configured file that does not exist (yet) is an empty list and a
+ * warning: the site may create it later, and the reload picks it up. */
+static const char *present(int i)
+{
+  const char *path = settings[S_WL_CLIENTS + i].str;
+  struct logline l;
+
+  if (!path || !*path || access(path, F_OK) == 0 || errno != ENOENT)
+    return path;
+  log_start(&l, "warning", "reload");
+  log_str(&l, "file", path);
+  log_str(&l, "error", "missing, taken as empty");
+  log_end(&l);
+  return NULL;
+}
+
 static int load_lists(struct greyd *g, char *why, size_t room)
 {
   struct wlist *w = wlist_new();
   struct classifier *c = classifier_new();
+  const char *err, *pat = present(3);
   unsigned long line;
-  const char *err;
 
   if (!w || !c) { snprintf(why, room, "out of memory"); goto bad; }
-  if (wlist_load(w, settings[S_WL_CLIENTS].str, settings[S_WL_RCPTS].str,
-                 settings[S_WL_SENDERS].str, why, room) < 0)
+  if (wlist_load(w, present(0), present(1), present(2), why, room) < 0)
     goto bad;
-  if (settings[S_PATTERNS].str && *settings[S_PATTERNS].str
-      && classifier_load(c, settings[S_PATTERNS].str, &line, &err) < 0) {
-    snprintf(why, room, "%s line %lu: %s", settings[S_PATTERNS].str, line,
-             err);
+  if (pat && *pat && classifier_load(c, pat, &line, &err) < 0) {
+    snprintf(why, room, "%s line %lu: %s", pat, line, err);
     goto bad;
   }
   wlist_free(g->wl);

@@ -97,7 +97,17 @@ run_kind() {
   eval "t_stop \$GD_PID_$k"
 }
 
+# the test clock said 2023: by the real clock everything is stale
+expiry() {
+  k=$1; store=$2
+  before=$(greyd-dump "$store" | wc -l)
+  t_eq "$(greyd-dump --expire "$store" 2>&1)" \
+    "greyd-dump: expired $before records" "$k: greyd-dump --expire"
+  t_eq "$(greyd-dump "$store" | wc -l)" 0 "$k: store empty after expiry"
+}
+
 run_kind lmdb "$GD_DIR/db"
+expiry lmdb "$GD_DIR/db"
 
 if ! pg_usable; then
   t_skip "pg" "needs root, user postgres and PostgreSQL 15 binaries"
@@ -137,3 +147,4 @@ done
 t_eq "$(grep -c 'store state=up' "$GD_DIR/pa.log")" 2 "store back: reconnected"
 t_eq "$(gd_req "$A" 203.0.113.130 unknown x down@example.org b@example.com)" \
   "$DEFER300" "store back: greylisting again"
+expiry pg "$PG_URI"
