@@ -551,6 +551,7 @@ int main(void)
   struct server_ops o = ops;
   struct dns_config dc;
   unsigned deadline;
+  unsigned long long margin;
   int rc;
 
   log_init("policyd");
@@ -562,8 +563,11 @@ int main(void)
   x.patterns = settings[S_PATTERNS].str;
   load_start(&x);
   deadline = (unsigned)settings[S_DEADLINE].num;
-  /* answer a little before DEADLINE: the loop wakes to the millisecond */
-  x.deadline_us = deadline * 1000ULL - 2000ULL;
+  /* answer a little before DEADLINE: the loop wakes to the millisecond,
+   * and the reply still has to reach smtpd through a busy machine */
+  margin = deadline * 50ULL;                 /* 5 % */
+  if (margin < 2000) margin = 2000;
+  x.deadline_us = deadline * 1000ULL - margin;
   x.fail_defer = (int)settings[S_DNS_FAIL_DEFER].num;
   x.stats_every = settings[S_STATS_INTERVAL].num * 1000000ULL;
   o.max_conns = (unsigned)settings[S_MAX_CONNS].num;
