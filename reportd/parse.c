@@ -150,6 +150,36 @@ long kv_get(const char *s, size_t len, const char *key, char *out,
   return -1;
 }
 
+/* key in s, found through its last byte: memchr() jumps over the text
+ * between two occurrences of a rare byte ('=', 'U'), which beats
+ * memmem() on these short lines. */
+static const char *find(const char *s, size_t n, const char *key,
+                        size_t kl)
+{
+  const char *p = s + kl - 1, *end = s + n;
+
+  if (n < kl) return NULL;
+  while (p < end && (p = memchr(p, key[kl - 1], (size_t)(end - p)))) {
+    if (!memcmp(p - kl + 1, key, kl - 1)) return p - kl + 1;
+    p++;
+  }
+  return NULL;
+}
+
+#define FIND(s, n, lit) find((s), (n), (lit), sizeof(lit) - 1)
+
+/* "User unknown in relay recipient table" (or local, virtual ...) */
+static int user_unknown(const char *s, size_t n)
+{
+  const char *p = s, *end = s + n;
+
+  while (p < end && (p = memchr(p, 'U', (size_t)(end - p)))) {
+    if (end - p >= 16 && !memcmp(p, "User unknown in ", 16)) return 1;
+    p++;
+  }
+  return 0;
+}
+
 /* --- clients and networks ------------------------------------------- */
 
 size_t net_of(const char *ip, size_t len, char *out)
@@ -199,7 +229,7 @@ static int session_count(const char *s, size_t len, const char *key,
                          unsigned long long *ok)
 {
   size_t kl = strlen(key);
-  const char *p = memmem(s, len, key, kl), *end = s + len;
+  const char *p = find(s, len, key, kl), *end = s + len;
 
   if (!p) return 0;
   *ok = 0;
@@ -227,17 +257,22 @@ static void postfix_reject(struct stats *st, const char *m, size_t n,
   const char *lb, *rb, *semi, *end = m + n;
   size_t rn;
 
-  if (!(rb = memmem(m, n, "]: ", 3))) return;
+  /* "host[ip]: " - the host name has no "]" */
+  if (!(rb = memchr(m, ']', n)) || rb + 3 > end || rb[1] != ':') return;
   for (lb = rb; lb > m && lb[-1] != '['; lb--) ;
-  semi = memmem(rb, (size_t)(end - rb), "; from=", 7);
+  semi = FIND(rb, (size_t)(end - rb), "; from=");
   rn = (size_t)((semi ? semi : end) - rb);
-  if (memmem(rb, rn, " User unknown in ", 17)) {
+  /* the enhanced status code first: cheaper than searching the text */
+  if (rn > 13 && !memcmp(rb + 6, " 5.1.1 ", 7)
+      && user_unknown(rb, rn)) {
     st->rcpt_unknown++;
     count_reject(st, bucket, L_RCPT, 1);
-  } else if (memmem(rb, rn, ": Temporary lookup failure", 26)) {
+  } else if (rn > 13 && !memcmp(rb + 6, " 4.3.0 ", 7)
+             && memmem(rb, rn, ": Temporary lookup failure", 26)) {
     st->rcpt_temp++;
     count_reject(st, bucket, L_RCPT, 1);
-  } else if (memmem(rb, rn, ": Relay access denied", 21)) {
+  } else if (rn > 13 && !memcmp(rb + 6, " 5.7.1 ", 7)
+             && memmem(rb, rn, ": Relay access denied", 21)) {
     st->rcpt_relay++;
   } else {
     /* policy services and other restrictions: the daemons' own lines
@@ -266,10 +301,10 @@ static void postfix_smtpd(struct stats *st, const char *m, size_t n,
 
 static void postfix_qmgr(struct stats *st, const char *m, size_t n)
 {
-  const char *p = memmem(m, n, ", nrcpt=", 8), *end = m + n;
+  const char *p = FIND(m, n, ", nrcpt="), *end = m + n;
   unsigned long long r = 0;
 
-  if (!p || !memmem(p, (size_t)(end - p), "(queue active)", 14)) return;
+  if (!p || n < 14 || memcmp(end - 14, "(queue active)", 14)) return;
   for (p += 8; p < end && *p >= '0' && *p <= '9'; p++)
     r = r * 10 + (unsigned)(*p - '0');
   st->queued++;

@@ -57,14 +57,24 @@ static int num2(const char *s)
   return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
+/* Runs for every syslog line: a switch, not twelve comparisons. */
 static int month_of(const char *s)
 {
-  static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  int i;
+  int m = 0;
 
-  for (i = 0; i < 12; i++)
-    if (!memcmp(names + 3 * i, s, 3)) return i + 1;
-  return 0;
+  switch (s[0]) {
+  case 'J': m = s[1] == 'a' ? 1 : s[2] == 'n' ? 6 : 7; break;
+  case 'F': m = 2; break;
+  case 'M': m = s[2] == 'r' ? 3 : 5; break;
+  case 'A': m = s[1] == 'p' ? 4 : 8; break;
+  case 'S': m = 9; break;
+  case 'O': m = 10; break;
+  case 'N': m = 11; break;
+  case 'D': m = 12; break;
+  default: return 0;
+  }
+  return !memcmp("JanFebMarAprMayJunJulAugSepOctNovDec" + 3 * (m - 1), s, 3)
+         ? m : 0;
 }
 
 static long long local_hour(struct yearref *y, int year, int mon,

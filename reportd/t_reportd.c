@@ -201,6 +201,42 @@ static void t_topn(void)
   topn_free(t);
 }
 
+/* The guarantees of space-saving on a skewed stream with evictions. */
+static void t_topn_bounds(void)
+{
+  static unsigned truth[2000];
+  struct topn *t = topn_new(100);
+  unsigned long long total = 0, x = 12345;
+  unsigned i, bad_bound = 0, missing = 0;
+  char k[16];
+
+  for (i = 0; i < 200000; i++) {
+    unsigned key;
+
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    /* a few heavy keys, a long tail */
+    key = (unsigned)((x >> 33) % 1000) < 300 ? (unsigned)(x >> 20) % 10
+          : (unsigned)(x >> 20) % 2000;
+    truth[key]++;
+    total++;
+    snprintf(k, sizeof k, "k%u", key);
+    topn_add(t, k, strlen(k), 1);
+  }
+  for (i = 0; i < 2000; i++) {
+    const struct topn_item *it;
+
+    snprintf(k, sizeof k, "k%u", i);
+    it = topn_get(t, k, strlen(k));
+    if (it && (it->n < truth[i] || it->n - it->err > truth[i])) bad_bound++;
+    if (!it && truth[i] > total / 100) missing++;
+  }
+  test_num(bad_bound, 0, "space-saving: true count within [n - err, n]");
+  test_num(missing, 0, "space-saving: every key above total/cap is kept");
+  test_ok(t->evicted > 0, "space-saving: evictions happened");
+  test_num((long long)t->total, 200000, "space-saving: total");
+  topn_free(t);
+}
+
 /* --- lines ----------------------------------------------------------- */
 
 #define F(x) offsetof(struct stats, x)
@@ -410,6 +446,7 @@ int main(void)
   t_kv();
   t_net();
   t_topn();
+  t_topn_bounds();
   t_lines();
   t_virus();
   reader_case(1, "rotation while reading current", 3, 2, 1);

@@ -1,12 +1,14 @@
 /*
- * topn.c - space-saving counters: a hash of chains over a fixed item
- * array, and a min-heap of the items by count so that the key to evict
- * is always at heap[0].
+ * topn.c - space-saving counters over a stream-summary; see topn.h.
+ * Indexes are stored plus one so that 0 means "none".
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "topn.h"
+
+#define IT(i) (&t->item[(i) - 1])
+#define BK(b) (&t->bk[(b) - 1])
 
 static unsigned hash_key(const char *s, size_t n)
 {
@@ -19,69 +21,36 @@ static unsigned hash_key(const char *s, size_t n)
 struct topn *topn_new(unsigned cap)
 {
   struct topn *t = calloc(1, sizeof *t);
+  unsigned i;
 
   if (!t || !cap) { free(t); return NULL; }
   t->cap = cap;
   t->nbucket = 1;
   while (t->nbucket < cap * 2) t->nbucket <<= 1;
-  t->bucket = calloc(t->nbucket, sizeof *t->bucket);
-  t->heap = calloc(cap, sizeof *t->heap);
-  t->pos = calloc(cap, sizeof *t->pos);
+  t->hash = calloc(t->nbucket, sizeof *t->hash);
   t->item = calloc(cap, sizeof *t->item);
-  if (!t->bucket || !t->heap || !t->pos || !t->item) {
+  t->bk = calloc(cap + 1, sizeof *t->bk);
+  if (!t->hash || !t->item || !t->bk) {
     topn_free(t);
     return NULL;
   }
+  for (i = 1; i <= cap; i++) t->bk[i - 1].next = i + 1 <= cap + 1 ? i + 1 : 0;
+  t->bk[cap].next = 0;
+  t->bk_free = 1;
   return t;
 }
 
 void topn_free(struct topn *t)
 {
   if (!t) return;
-  free(t->bucket); free(t->heap); free(t->pos); free(t->item);
+  free(t->hash); free(t->item); free(t->bk);
   free(t);
-}
-
-static void heap_swap(struct topn *t, unsigned a, unsigned b)
-{
-  unsigned x = t->heap[a];
-
-  t->heap[a] = t->heap[b];
-  t->heap[b] = x;
-  t->pos[t->heap[a]] = a;
-  t->pos[t->heap[b]] = b;
-}
-
-static unsigned long long cnt(const struct topn *t, unsigned h)
-{
-  return t->item[t->heap[h]].n;
-}
-
-static void sift_up(struct topn *t, unsigned h)
-{
-  while (h && cnt(t, (h - 1) / 2) > cnt(t, h)) {
-    heap_swap(t, h, (h - 1) / 2);
-    h = (h - 1) / 2;
-  }
-}
-
-static void sift_down(struct topn *t, unsigned h)
-{
-  for (;;) {
-    unsigned l = 2 * h + 1, r = l + 1, m = h;
-
-    if (l < t->used && cnt(t, l) < cnt(t, m)) m = l;
-    if (r < t->used && cnt(t, r) < cnt(t, m)) m = r;
-    if (m == h) return;
-    heap_swap(t, h, m);
-    h = m;
-  }
 }
 
 static unsigned find(const struct topn *t, const char *key, size_t len,
                      unsigned h)
 {
-  unsigned i = t->bucket[h & (t->nbucket - 1)];
+  unsigned i = t->hash[h & (t->nbucket - 1)];
 
   while (i) {
     const struct topn_item *it = &t->item[i - 1];
@@ -93,20 +62,83 @@ static unsigned find(const struct topn *t, const char *key, size_t len,
   return 0;
 }
 
-static void chain_remove(struct topn *t, unsigned idx)
+static void chain_remove(struct topn *t, unsigned i)
 {
-  unsigned *p = &t->bucket[t->item[idx].hash & (t->nbucket - 1)];
+  unsigned *p = &t->hash[IT(i)->hash & (t->nbucket - 1)];
 
-  while (*p && *p != idx + 1) p = &t->item[*p - 1].next;
-  if (*p) *p = t->item[idx].next;
+  while (*p && *p != i) p = &IT(*p)->next;
+  if (*p) *p = IT(i)->next;
 }
 
-static void chain_insert(struct topn *t, unsigned idx)
+static void chain_insert(struct topn *t, unsigned i)
 {
-  unsigned *b = &t->bucket[t->item[idx].hash & (t->nbucket - 1)];
+  unsigned *b = &t->hash[IT(i)->hash & (t->nbucket - 1)];
 
-  t->item[idx].next = *b;
-  *b = idx + 1;
+  IT(i)->next = *b;
+  *b = i;
+}
+
+/* A bucket for count n right after bucket `after` (0: at the head). */
+static unsigned bucket_new(struct topn *t, unsigned after,
+                           unsigned long long n)
+{
+  unsigned b = t->bk_free, nx = after ? BK(after)->next : t->bk_min;
+
+  t->bk_free = BK(b)->next;
+  BK(b)->n = n;
+  BK(b)->first = 0;
+  BK(b)->prev = after;
+  BK(b)->next = nx;
+  if (nx) BK(nx)->prev = b;
+  if (after) BK(after)->next = b;
+  else t->bk_min = b;
+  return b;
+}
+
+static void bucket_drop(struct topn *t, unsigned b)
+{
+  struct topn_bucket *k = BK(b);
+
+  if (k->prev) BK(k->prev)->next = k->next;
+  else t->bk_min = k->next;
+  if (k->next) BK(k->next)->prev = k->prev;
+  k->next = t->bk_free;
+  t->bk_free = b;
+}
+
+static void detach(struct topn *t, unsigned i)
+{
+  struct topn_item *it = IT(i);
+  struct topn_bucket *k = BK(it->bucket);
+
+  if (it->prev_in) IT(it->prev_in)->next_in = it->next_in;
+  else k->first = it->next_in;
+  if (it->next_in) IT(it->next_in)->prev_in = it->prev_in;
+  it->prev_in = it->next_in = 0;
+}
+
+static void attach(struct topn *t, unsigned i, unsigned b)
+{
+  struct topn_item *it = IT(i);
+
+  it->bucket = b;
+  it->prev_in = 0;
+  it->next_in = BK(b)->first;
+  if (it->next_in) IT(it->next_in)->prev_in = i;
+  BK(b)->first = i;
+}
+
+/* Item i's count goes up by one: into the next bucket. */
+static void bump(struct topn *t, unsigned i)
+{
+  unsigned b = IT(i)->bucket, nx = BK(b)->next;
+  unsigned long long n = BK(b)->n + 1;
+
+  if (!nx || BK(nx)->n != n) nx = bucket_new(t, b, n);
+  detach(t, i);
+  if (!BK(b)->first) bucket_drop(t, b);
+  attach(t, i, nx);
+  IT(i)->n = n;
 }
 
 static void set_key(struct topn_item *it, const char *key, size_t len,
@@ -118,41 +150,45 @@ static void set_key(struct topn_item *it, const char *key, size_t len,
   it->hash = h;
 }
 
+static unsigned add_one(struct topn *t, const char *key, size_t len,
+                        unsigned h)
+{
+  unsigned i = find(t, key, len, h);
+
+  if (i) { bump(t, i); return i; }
+  if (t->used < t->cap) {
+    i = ++t->used;
+    set_key(IT(i), key, len, h);
+    IT(i)->err = 0;
+    chain_insert(t, i);
+    if (!t->bk_min || BK(t->bk_min)->n != 1) attach(t, i, bucket_new(t, 0, 1));
+    else attach(t, i, t->bk_min);
+    IT(i)->n = 1;
+    return i;
+  }
+  /* Full: a key of the smallest count makes room, the newcomer inherits
+   * that count as its error bound. */
+  i = BK(t->bk_min)->first;
+  chain_remove(t, i);
+  set_key(IT(i), key, len, h);
+  IT(i)->err = IT(i)->n;
+  chain_insert(t, i);
+  t->evicted++;
+  bump(t, i);
+  return i;
+}
+
 void topn_add(struct topn *t, const char *key, size_t len,
               unsigned long long by)
 {
   unsigned h, i;
 
+  if (!by) return;
   if (len > TOPN_KEYMAX) len = TOPN_KEYMAX;
   h = hash_key(key, len);
   t->total += by;
-  i = find(t, key, len, h);
-  if (i) {
-    t->item[i - 1].n += by;
-    sift_down(t, t->pos[i - 1]);
-    return;
-  }
-  if (t->used < t->cap) {
-    i = t->used++;
-    set_key(&t->item[i], key, len, h);
-    t->item[i].n = by;
-    t->item[i].err = 0;
-    t->heap[i] = i;
-    t->pos[i] = i;
-    chain_insert(t, i);
-    sift_up(t, i);
-    return;
-  }
-  /* Full: the smallest key makes room and the newcomer inherits its
-   * count as an error bound. */
-  i = t->heap[0];
-  chain_remove(t, i);
-  t->item[i].err = t->item[i].n;
-  t->item[i].n += by;
-  set_key(&t->item[i], key, len, h);
-  chain_insert(t, i);
-  t->evicted++;
-  sift_down(t, 0);
+  i = add_one(t, key, len, h);
+  while (--by) bump(t, i);
 }
 
 const struct topn_item *topn_get(const struct topn *t, const char *key,
