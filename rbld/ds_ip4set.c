@@ -1,0 +1,184 @@
+/* ds_ip4set.c - rbldnsd's classic ip4set.
+ *
+ * Every entry is cut into /32, /24, /16 and /8 pieces, one array each
+ * (a /26 becomes 64 /32 entries, a /12 sixteen /16 ones).  A query looks
+ * in the /32 array, then /24, /16, /8; the first array that holds the
+ * address decides, with every entry it holds answering, and an exclusion
+ * there wins.  That is rbldnsd's rule and answers must follow it, so this
+ * is NOT a longest-prefix match: a /32 hides a covering /24, while a /26
+ * and a /28 over the same address both answer.
+ * An entry is one 64-bit word: address << 32 | value index (0 =
+ * exclusion, which therefore sorts first). */
+#include <stdlib.h>
+#include <string.h>
+#include "rbld.h"
+
+struct ip4set {
+  struct vec64 b[4];          /* /32, /24, /16, /8 */
+  uint32_t *idx[4];
+  struct rrtab rr;
+};
+
+static int start(struct dataset *ds, struct dsctx *c)
+{
+  (void)c;
+  if (!ds->d) ds->d = calloc(1, sizeof(struct ip4set));
+  return ds->d != NULL;
+}
+
+static int add(struct ip4set *s, int i, uint32_t a, uint32_t count,
+               uint32_t v)
+{
+  uint32_t step = i == 0 ? 1 : 1u << (i * 8);
+
+  if (i > 3) { i = 3; a = 0; count = 256; step = 1u << 24; }
+  for (; count; count--, a += step)
+    if (!vec64_push(&s->b[i], (uint64_t)a << 32 | v)) return 0;
+  return 1;
+}
+
+/* rbldnsd's split of a..b into whole-octet pieces */
+static int expand(struct ip4set *s, uint32_t a, uint32_t b, uint32_t v)
+{
+  int bits;
+
+  for (bits = 0; bits < 24; bits += 8) {
+    int i = bits / 8;
+    if ((a | 255u) >= b) {
+      if (b - a == 255u) return add(s, i + 1, a << bits, 1, v);
+      return add(s, i, a << bits, b - a + 1, v);
+    }
+    if (a & 255u) {
+      if (!add(s, i, a << bits, 256u - (a & 255u), v)) return 0;
+      a = (a >> 8) + 1;
+    } else a >>= 8;
+    if ((b & 255u) != 255u) {
+      if (!add(s, i, (b & ~255u) << bits, (b & 255u) + 1, v)) return 0;
+      b = (b >> 8) - 1;
+    } else b >>= 8;
+  }
+  return add(s, 3, a << 24, b - a + 1, v);
+}
+
+/* Shared with the other IPv4 types: the address part of a line. */
+int ip4_entry(struct dsctx *c, char **sp, uint32_t *a, uint32_t *b)
+{
+  const char *e;
+  int bits = ip4range(*sp, a, b, &e);
+
+  if (bits < 0 || (*e && !ISSPACE(*e) && !ISCOMMENT(*e) && *e != ':')) {
+    ds_warn(c, "invalid address");
+    return 0;
+  }
+  if (bits < 32 && (*a & ~(bits ? ~(0xffffffffu >> bits) : 0u))) {
+    if (!g_opts.accept_host_bits) {
+      ds_warn(c, "invalid address (host bits set; -e accepts them)");
+      return 0;
+    }
+    *a &= bits ? ~(0xffffffffu >> bits) : 0u;
+  }
+  if (c->maxrange4 && *b - *a >= c->maxrange4) {
+    ds_warn(c, "range too large for $MAXRANGE4, ignored");
+    return 0;
+  }
+  *sp = skipspace((char *)e);
+  return 1;
+}
+
+/* The value after the key: default, per-entry, or none (exclusion). */
+int entry_value(struct dsctx *c, char *s, int excl, const uint8_t **rr)
+{
+  uint8_t *v;
+
+  if (excl) { *rr = NULL; return 1; }
+  if (!*s || ISCOMMENT(*s)) { *rr = c->def_rr; return 1; }
+  if (!parse_a_txt(s, c->def_rr, c, &v)) return 0;
+  *rr = v;
+  return 1;
+}
+
+/* A line starting with ':' sets the default value for the file. */
+int default_line(struct dsctx *c, char *s)
+{
+  uint8_t *v;
+
+  if (parse_a_txt(s, c->def_rr, c, &v)) c->def_rr = v;
+  return !c->fatal;
+}
+
+static int line(struct dataset *ds, char *s, struct dsctx *c)
+{
+  struct ip4set *set = ds->d;
+  const uint8_t *rr;
+  uint32_t a, b, v;
+  int excl = 0;
+
+  if (*s == ':') return default_line(c, s);
+  if (*s == '!') { excl = 1; s = skipspace(s + 1); }
+  if (!ip4_entry(c, &s, &a, &b)) return 1;
+  if (!entry_value(c, s, excl, &rr)) return !c->fatal;
+  v = 0;
+  if (rr && !(v = rrtab_add(&set->rr, rr))) return 0;
+  return expand(set, a, b, v);
+}
+
+static int finish(struct dataset *ds, struct dsctx *c)
+{
+  struct ip4set *s = ds->d;
+  int i;
+
+  (void)c;
+  if (!s && !(s = ds->d = calloc(1, sizeof *s))) return 0;
+  ds->entries = 0;
+  for (i = 0; i < 4; i++) {
+    struct vec64 *b = &s->b[i];
+    sort64(b->v, b->n);
+    b->n = uniq64(b->v, b->n);
+    if (b->n && b->n < b->a) {
+      uint64_t *nv = realloc(b->v, b->n * sizeof *nv);
+      if (nv) { b->v = nv; b->a = b->n; }
+    }
+    if (!(s->idx[i] = index64(b->v, b->n))) return 0;
+    ds->entries += b->n;
+  }
+  return 1;
+}
+
+static int query(const struct dataset *ds, const struct qinfo *qi,
+                 struct answer *a)
+{
+  static const uint32_t mask[4] =
+    { 0xffffffffu, 0xffffff00u, 0xffff0000u, 0xff000000u };
+  const struct ip4set *s = ds->d;
+  char ip[16];
+  int i;
+
+  if (!qi->ip4ok) return 0;
+  for (i = 0; i < 4; i++) {
+    const struct vec64 *b = &s->b[i];
+    uint32_t k = qi->ip4 & mask[i];
+    size_t p = find64(b->v, b->n, s->idx[i], k);
+    if (p == b->n) continue;
+    if ((uint32_t)b->v[p] == 0) return 0;       /* excluded here */
+    ip4_text(qi->ip4, ip);
+    for (; p < b->n && (uint32_t)(b->v[p] >> 32) == k; p++)
+      ans_a_txt(a, qi->tflag, s->rr.v[(uint32_t)b->v[p]], ip, ds);
+    return Q_FOUND;
+  }
+  return 0;
+}
+
+static void release(struct dataset *ds)
+{
+  struct ip4set *s = ds->d;
+  int i;
+
+  for (i = 0; i < 4; i++) { free(s->b[i].v); free(s->idx[i]); }
+  rrtab_free(&s->rr);
+  free(s);
+  ds->d = NULL;
+}
+
+const struct dstype dst_ip4set = {
+  "ip4set", DSTF_IP4REV, start, line, finish, query, release
+};

@@ -1,0 +1,10 @@
+# rbld/: the DNSBL server (rbldnsd's data and command line) and
+# rbld-harvest (private lists from the suite's own logs).
+RBLD_CORE = rbld/util.o rbld/load.o rbld/sort.o rbld/ptab.o rbld/reply.o \
+  rbld/zone.o rbld/ds_ip4set.o rbld/ds_ip4tset.o rbld/ds_dnset.o \
+  rbld/ds_ip4trie.o rbld/ds_ip6trie.o rbld/ds_ip6tset.o rbld/ds_generic.o \
+  rbld/ds_combined.o rbld/ds_acl.o
+
+PROGS += rbld
+rbld_OBJS = rbld/rbld.o $(RBLD_CORE)
+rbld_LIBS = -lz -lpthread
