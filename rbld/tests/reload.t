@@ -1,0 +1,89 @@
+#!/bin/sh
+# reload.t - reloads under load: while a client sends queries without
+# pause, the data file is replaced (tmp + rename), broken, removed and
+# rewritten in place; no query may be lost or answered differently, new
+# data must show up, and broken or missing files keep the old data
+# (rbldnsd answers SERVFAIL then).  Warnings name file and line and are
+# not repeated while the broken file stays the same.
+T=$(dirname "$0")
+B=${IMGATE_BUILD:-build}
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-reload.XXXXXX")
+chmod 755 "$D"
+cd "$D" || exit 1
+Q="python3 $T/dnsq.py"
+base() {
+  printf '$SOA 0 ns.example.net h.example.net 7 1h 1h 1w 5m\n'
+  printf ':127.0.0.2:listed $\n'
+  i=0
+  while [ $i -lt 50 ]; do printf '10.0.0.%d\n' $i; i=$((i + 1)); done
+}
+put() {   # put FILE: stdin to FILE atomically
+  cat > "$1.tmp" && chmod 644 "$1.tmp" && mv "$1.tmp" "$1"
+}
+{ base; echo "20.0.0.1"; } | put bl
+: > queries
+i=0
+while [ $i -lt 50 ]; do
+  echo "$i.0.0.10.bl.example A" >> queries
+  echo "$i.0.0.10.bl.example TXT" >> queries
+  i=$((i + 1))
+done
+echo "9.9.9.9.bl.example A" >> queries
+$B/rbld -n -u nobody -b 127.0.0.1/5393 -c 1 bl.example:ip4set:bl 2> rbld.log &
+P=$!
+trap 'kill $P 2>/dev/null' EXIT
+sleep 0.5
+ok() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }
+ask() { $Q ask 127.0.0.1:5393 "$@"; }
+
+$Q load 127.0.0.1:5393 queries 9 > load.out 2>&1 &
+L=$!
+sleep 1
+{ base; echo "20.0.0.2"; } | put bl              # a new version
+sleep 2.2
+ok "new data loaded while answering" \
+  "ask 2.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+ok "old entry gone after reload" "ask 1.0.0.20.bl.example A | grep -q rcode=3"
+printf '\037\213garbage, not gzip at all' | put bl   # broken file
+sleep 2.2
+ok "broken file: old data still served" \
+  "ask 2.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+mv bl bl.away                                     # missing file
+sleep 2.2
+ok "missing file: old data still served (rbldnsd: SERVFAIL)" \
+  "ask 2.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+{ base; echo "20.0.0.3"; } | put bl
+sleep 2.2
+ok "fixed file loads again" "ask 3.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+wait $L
+cat load.out
+ok "no query lost or answered wrongly during reloads" \
+  "grep -q ' 0 lost, 0 answered differently' load.out"
+ok "many queries were sent" \
+  "[ \$(sed -n 's/^# load: \([0-9]*\) sent.*/\1/p' load.out) -gt 1000 ]"
+ok "failed load logged with the file" \
+  "grep -q 'warning: data file=bl .*error=' rbld.log"
+ok "keeping line logged" "grep -q 'warning: keeping dataset=ip4set:bl' rbld.log"
+n=$(grep -c 'load_failed' rbld.log)
+ok "a broken file is reported once, not every check ($n)" "[ $n = 2 ]"
+
+# SIGHUP forces a check even with -c 0; a warning names the line
+kill $P
+$B/rbld -n -u nobody -b 127.0.0.1/5393 -c 0 bl.example:ip4set:bl 2> rbld2.log &
+P=$!
+sleep 0.4
+{ base; echo "20.0.0.4"; echo "1.2.3.300"; } | put bl
+sleep 1.2
+ok "-c 0: no reload without a signal" "ask 4.0.0.20.bl.example A | grep -q rcode=3"
+kill -HUP $P
+sleep 0.5
+ok "SIGHUP reloads" "ask 4.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+ok "warning names file and line" \
+  "grep -q 'warning: data file=bl line=54 error=\"invalid address\"' rbld2.log"
+# warnings are capped at 5 per load, then one line with the count
+{ base; for x in a b c d e f g h i j k l; do echo "bad-$x"; done; } | put bl
+kill -HUP $P
+sleep 0.5
+ok "warnings capped at 5" \
+  "[ \$(grep -c 'error=\"invalid domain name\"\|error=\"invalid address\"' rbld2.log) = 6 ]"
+ok "count of suppressed warnings" "grep -q 'suppressed=7' rbld2.log"
