@@ -703,13 +703,17 @@ static int send_data(struct conn *k, const struct client *c,
                      g->content == M_SPAM ? GTUBE :
                      "Hello,\r\n\r\nthe minutes of Tuesday's meeting are "
                      "below.\r\n\r\nRegards";
-  char hdr[LINEMAX * 2];
+  char hdr[LINEMAX * 2], date[64];
+  time_t t = time(NULL);
+  struct tm tm;
+  /* the current date: a stale one alone scores as spam */
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000",
+           gmtime_r(&t, &tm));
   if (cmd(k, "DATA\r\n", NULL) != 354) return -1;
   snprintf(hdr, sizeof hdr,
            "From: <%s>\r\nTo: <%s>\r\nSubject: trafgen %s %u/%u\r\n"
-           "Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
-           "Message-ID: <%u.%u.%u@%s>\r\n\r\n",
-           c->sender, to, kind_name[c->kind], ci, c->cur, ci, c->cur,
+           "Date: %s\r\nMessage-ID: <%u.%u.%u@%s>\r\n\r\n",
+           c->sender, to, kind_name[c->kind], ci, c->cur, date, ci, c->cur,
            g->tries, "trafgen.example.net");
   if (conn_put(k, "%s", hdr) < 0) return -1;
   if (conn_put(k, "%s\r\n.\r\n", body) < 0) return -1;

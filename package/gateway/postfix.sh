@@ -60,7 +60,8 @@ pf_content_filter() {
 -o smtp_data_done_timeout=1200 -o smtp_send_xforward_command=yes \
 -o smtp_dns_support_level=disabled -o max_use=20"
   pc -Me "127.0.0.1:$REINJECT_PORT/inet = 127.0.0.1:$REINJECT_PORT inet n - n - - \
-smtpd -o content_filter= -o smtpd_delay_reject=no \
+smtpd -o syslog_name=postfix/reinject -o content_filter= \
+-o smtpd_delay_reject=no \
 -o smtpd_client_restrictions= -o smtpd_helo_restrictions= \
 -o smtpd_sender_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject \
 -o smtpd_relay_restrictions=permit_mynetworks,reject -o mynetworks=127.0.0.0/8 \
