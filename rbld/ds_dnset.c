@@ -95,7 +95,7 @@ static void sort_arr(struct dnarr *r)
 {
   size_t i, o = 0;
 
-  qsort(r->e, r->n, sizeof *r->e, cmp);
+  if (r->n > 1) qsort(r->e, r->n, sizeof *r->e, cmp);
   for (i = 0; i < r->n; i++)
     if (!o || cmp(&r->e[o - 1], &r->e[i])) r->e[o++] = r->e[i];
   r->n = o;

@@ -118,7 +118,7 @@ static int finish(struct dataset *ds, struct dsctx *c)
   struct generic *g = ds->d;
 
   (void)c;
-  qsort(g->e, g->n, sizeof *g->e, cmp);
+  if (g->n > 1) qsort(g->e, g->n, sizeof *g->e, cmp);
   ds->entries = g->n;
   return 1;
 }

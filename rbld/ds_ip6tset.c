@@ -82,7 +82,7 @@ static int finish(struct dataset *ds, struct dsctx *c)
   if (!t->rr) t->rr = rr_default;
   sort64(t->p.v, t->p.n);
   t->p.n = uniq64(t->p.v, t->p.n);
-  qsort(t->x, t->nx, sizeof *t->x, cmpx);
+  if (t->nx > 1) qsort(t->x, t->nx, sizeof *t->x, cmpx);
   ds->entries = t->p.n + t->nx;
   return 1;
 }

@@ -8,3 +8,7 @@ RBLD_CORE = rbld/util.o rbld/load.o rbld/sort.o rbld/ptab.o rbld/reply.o \
 PROGS += rbld
 rbld_OBJS = rbld/rbld.o $(RBLD_CORE)
 rbld_LIBS = -lz -lpthread
+
+UNIT_TESTS += t_rbld
+t_rbld_OBJS = rbld/t_rbld.o $(RBLD_CORE)
+t_rbld_LIBS = -lz -lpthread

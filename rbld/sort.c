@@ -54,6 +54,7 @@ void sort64(uint64_t *v, size_t n)
   size_t *cnt, i;
   int pass;
 
+  if (n < 2) return;
   if (n < 4096) { qsort(v, n, sizeof *v, cmp64); return; }
   tmp = malloc(n * sizeof *tmp);
   cnt = malloc(65536 * sizeof *cnt);

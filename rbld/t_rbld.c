@@ -1,0 +1,322 @@
+/* t_rbld.c - unit tests: the parsers of rbldnsd's data syntax, TXT
+ * templates, and reply() on well-formed and malformed packets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "rbld.h"
+#include "test.h"
+#include "zone.h"
+
+struct opts g_opts = { 2100, 0, 0, 0, 0, 0 };
+
+static void t_ip4range(void)
+{
+  static const struct { const char *s; int bits; uint32_t a, b; } c[] = {
+    { "127.0.0.0/24", 24, 0x7f000000, 0x7f0000ff },
+    { "127.0.0", 24, 0x7f000000, 0x7f0000ff },
+    { "127/24", 24, 0x7f000000, 0x7f0000ff },
+    { "127.0.0.0-127.0.0.255", 32, 0x7f000000, 0x7f0000ff },
+    { "127.0.0.1-255", 32, 0x7f000001, 0x7f0000ff },
+    { "127.16.0.0-127.31.255.255", 32, 0x7f100000, 0x7f1fffff },
+    { "127.16.0-127.31.255", 32, 0x7f100000, 0x7f1fffff },
+    { "127.16-127.31", 32, 0x7f100000, 0x7f1fffff },
+    { "127.16-31", 32, 0x7f100000, 0x7f1fffff },
+    { "127.16.0.0/12", 12, 0x7f100000, 0x7f1fffff },
+    { "127.16/12", 12, 0x7f100000, 0x7f1fffff },
+    { "127.16.0-31", 32, 0x7f100000, 0x7f101fff },
+    { "1.2.3.4", 32, 0x01020304, 0x01020304 },
+    { "001.002.003.004", 32, 0x01020304, 0x01020304 },
+    { "127", -1, 0, 0 }, { "1.2.3.256", -1, 0, 0 }, { "1.2/33", -1, 0, 0 },
+    { "1.2.3.5-1.2.3.4", -1, 0, 0 }, { "1.2-1.2.3.4", -1, 0, 0 },
+    { "x", -1, 0, 0 },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    uint32_t a = 0, b = 0;
+    const char *e;
+    char name[64];
+    int bits = ip4range(c[i].s, &a, &b, &e);
+    snprintf(name, sizeof name, "ip4range %s", c[i].s);
+    if (c[i].bits < 0) { test_ok(bits < 0 || *e, name); continue; }
+    test_ok(bits == c[i].bits && (a & (bits == 32 ? ~0u : ~(~0u >> bits))) ==
+            c[i].a && b == c[i].b && !*e, name);
+  }
+}
+
+static void t_ip6(void)
+{
+  static const struct { const char *s; int bits; const char *text; } c[] = {
+    { "2001:db8::/32", 32, "2001:db8::" },
+    { "2001:21ab:c000/36", 36, "2001:21ab:c000::" },
+    { "2001:21ab:def7:4242", 64, "2001:21ab:def7:4242::" },
+    { "::1", 128, "::1" },
+    { "2605:6001:42::bead", 128, "2605:6001:42::bead" },
+    { "1:2:3:4:5:6:7:8", 128, "1:2:3:4:5:6:7:8" },
+    { "1::2::3", -1, "" }, { "12345::", -1, "" }, { "::/129", -1, "" },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    uint8_t a[16];
+    char buf[64], name[64];
+    const char *e = "";
+    int bits = ip6cidr(c[i].s, a, &e);
+    snprintf(name, sizeof name, "ip6cidr %s", c[i].s);
+    if (c[i].bits < 0) { test_ok(bits < 0 || *e, name); continue; }
+    test_ok(bits == c[i].bits && !*e, name);
+    test_str(ip6_text(a, buf), c[i].text, name);
+  }
+}
+
+static void t_time(void)
+{
+  static const struct { const char *s; uint32_t t; } c[] = {
+    { "35m", 2100 }, { "10", 10 }, { "2h", 7200 }, { "1d", 86400 },
+    { "1w", 604800 }, { "5s", 5 }, { "0", 0 },
+  };
+  unsigned i;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    char buf[32];
+    uint32_t t = 99;
+    strcpy(buf, c[i].s);
+    test_ok(parse_time(buf, &t) && t == c[i].t, c[i].s);
+  }
+}
+
+/* TXT templates against a dataset with $1 and optionally $= */
+static void t_subst(void)
+{
+  static const struct { const char *base, *tmpl, *sub, *want; } c[] = {
+    { NULL, "listed $", "1.2.3.4", "listed 1.2.3.4" },
+    { NULL, "$1/x/$ $2", "1.2.3.4", "See http://e/x/1.2.3.4 for details" },
+    { NULL, "wants $$$$. $1/$", "9.9.9.9", "wants $$. See http://e/9.9.9.9" },
+    { NULL, "undefined $5 stays", "x", "undefined $5 stays" },
+    { NULL, "no base: $= is the text", "x", "no base: no base: $= is the text "
+      "is the text" },
+    { "See ?$= ($) ok", "r123", "127.0.0.2", "See ?r123 (127.0.0.2) ok" },
+    { "See ?$= ($) ok", "", "127.0.0.3", "See ?127.0.0.3 (127.0.0.3) ok" },
+    { "See ?$= ($) ok", "=Other $", "127.0.0.4", "Other 127.0.0.4" },
+  };
+  struct dataset ds;
+  char out[TXT_MAX + 1];
+  unsigned i, n;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    memset(&ds, 0, sizeof ds);
+    ds.subst[1] = "See http://e";
+    ds.subst[2] = "for details";
+    ds.subst[SUBST_BASE] = (char *)c[i].base;
+    n = txt_subst(out, c[i].tmpl, c[i].sub, &ds);
+    out[n] = 0;
+    test_str(out, c[i].want, c[i].tmpl);
+  }
+  memset(&ds, 0, sizeof ds);
+  {
+    char big[600];
+    memset(big, 'x', 599);
+    big[599] = 0;
+    n = txt_subst(out, big, "", &ds);
+    test_num(n, TXT_MAX, "TXT cut at 254 bytes");
+  }
+}
+
+static void t_a_txt(void)
+{
+  static const struct { const char *s; int ok; const char *a, *txt; } c[] = {
+    { ":127.0.0.2:Listed $", 1, "127.0.0.2", "Listed $" },
+    { ":3", 1, "127.0.0.3", "default" },
+    { ":4:", 1, "127.0.0.4", "" },
+    { "plain text", 1, "127.0.0.9", "plain text" },
+    { ":10.1.2.3:x", 1, "10.1.2.3", "x" },
+    { ":0:x", 0, "", "" }, { ":a:x", 0, "", "" }, { ":2 junk", 0, "", "" },
+  };
+  static const uint8_t def[] = { 127, 0, 0, 9, 'd', 'e', 'f', 'a', 'u', 'l',
+                                 't', 0 };
+  struct dataset ds;
+  struct dsctx cx;
+  unsigned i;
+
+  memset(&ds, 0, sizeof ds);
+  memset(&cx, 0, sizeof cx);
+  cx.ds = &ds;
+  cx.warns = 1000;                     /* keep the output quiet */
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    char buf[64], a[16];
+    uint8_t *rr = NULL;
+    int ok;
+    strcpy(buf, c[i].s);
+    ok = parse_a_txt(buf, def, &cx, &rr);
+    test_num(ok, c[i].ok, c[i].s);
+    if (!ok || !rr) continue;
+    snprintf(a, sizeof a, "%u.%u.%u.%u", rr[0], rr[1], rr[2], rr[3]);
+    test_str(a, c[i].a, c[i].s);
+    test_str((char *)rr + 4, c[i].txt, c[i].s);
+  }
+  arena_free(&ds.ar);
+}
+
+/* ---- reply() ---- */
+
+static struct zoneset *zs;
+
+static void setup(void)
+{
+  static struct config cfg;
+  char dir[] = "/tmp/t_rbld.XXXXXX", path[128], spec[200];
+  const char *err;
+  FILE *f;
+  int i;
+
+  if (!mkdtemp(dir)) exit(111);
+  snprintf(path, sizeof path, "%s/bl", dir);
+  f = fopen(path, "w");
+  fprintf(f, "$SOA 0 ns.example.net h.example.net 5 1h 1h 1w 5m\n"
+          "$NS 1h ns.example.net\n:127.0.0.2:listed $\n1.2.3.4\n");
+  for (i = 0; i < 40; i++)             /* one address, 40 long TXTs */
+    fprintf(f, "50.0.0.1 :%d:%0100d\n", i + 1, i);
+  fclose(f);
+  cfg.gacl = -1;
+  snprintf(spec, sizeof spec, "bl.example:ip4set:%s", path);
+  if (!config_add(&cfg, spec, &err) || config_check(&cfg, 1) < 0 ||
+      !(zs = snapshot_build(&cfg))) exit(111);
+  unlink(path);
+  rmdir(dir);
+}
+
+static size_t mkq(uint8_t *q, const char *name, unsigned type, int edns,
+                  unsigned udp)
+{
+  size_t n = 12, l;
+  const char *p = name, *dot;
+
+  memset(q, 0, 12);
+  q[0] = 0x12; q[1] = 0x34; q[2] = 0x01; q[5] = 1;
+  while (*p) {
+    dot = strchr(p, '.');
+    l = dot ? (size_t)(dot - p) : strlen(p);
+    q[n++] = (uint8_t)l;
+    memcpy(q + n, p, l);
+    n += l;
+    p += l + (dot != NULL);
+  }
+  q[n++] = 0;
+  q[n++] = (uint8_t)(type >> 8); q[n++] = (uint8_t)type;
+  q[n++] = 0; q[n++] = 1;
+  if (edns) {
+    q[11] = 1;
+    q[n++] = 0; q[n++] = 0; q[n++] = 41;
+    q[n++] = (uint8_t)(udp >> 8); q[n++] = (uint8_t)udp;
+    q[n++] = 0; q[n++] = (uint8_t)(edns - 1); q[n++] = 0; q[n++] = 0;
+    q[n++] = 0; q[n++] = 0;
+  }
+  return n;
+}
+
+static size_t ask(const uint8_t *q, size_t n, uint8_t *out, int tcp, int *rc)
+{
+  int zi;
+
+  return reply(zs, q, n, out, 65535, tcp, NULL, &zi, rc);
+}
+
+static void t_reply(void)
+{
+  static uint8_t q[600], out[65536];
+  size_t n, len;
+  int rc;
+
+  n = mkq(q, "4.3.2.1.bl.example", 1, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len > n && rc == 0 && out[7] == 1 && (out[2] & 0x84) == 0x84,
+          "listed: one A, QR+AA");
+  n = mkq(q, "4.3.2.1.BL.Example", 1, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && !memcmp(out + 12, "\0014\0013\0012\0011\002BL\007Example", 18),
+          "query case echoed");
+  n = mkq(q, "9.9.9.9.bl.example", 1, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(rc == 3 && out[9] == 1, "NXDOMAIN with SOA in authority");
+  n = mkq(q, "1.0.0.50.bl.example", 16, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len <= 512 && (out[2] & 0x02), "too big for 512: TC set, fits");
+  len = ask(q, n, out, 1, &rc);
+  test_ok(len > 512 && !(out[2] & 0x02) && out[7] == 40,
+          "TCP: all 40 TXT records");
+  n = mkq(q, "1.0.0.50.bl.example", 16, 1, 4096);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len > 512 && len <= 4096 && out[11] == 1 && out[len - 11] == 0 &&
+          out[len - 9] == 41, "EDNS 4096: big answer with OPT last");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 1, 1232);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && out[11] == 1 && out[len - 9] == 41 &&
+          out[len - 8] == 0x04 && out[len - 7] == 0xd0,
+          "EDNS query: OPT in the reply (udp 1232)");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 2, 1232);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 16 && (out[3] & 15) == 0 && out[len - 6] == 1,
+          "EDNS version 1: BADVERS");
+  n = mkq(q, "1.0.0.50.bl.example", 16, 1, 100);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len <= 512 && (out[2] & 0x02), "EDNS size below 512 counts as 512");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 0, 0);
+  q[2] |= 0x28;                                  /* opcode 5 */
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 4 && out[2] == 0x80, "opcode UPDATE: NOTIMP");
+  n = mkq(q, "4.3.2.1.bl.example", 252, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 4, "AXFR: NOTIMP");
+  n = mkq(q, "4.3.2.1.other.example", 1, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 5 && !(out[2] & 0x04), "out of zone: REFUSED, no AA");
+}
+
+/* malformed packets: no reply, never a crash */
+static void t_malformed(void)
+{
+  static uint8_t q[600], out[65536];
+  size_t n;
+  int rc;
+  unsigned i, j;
+
+  n = mkq(q, "4.3.2.1.bl.example", 1, 0, 0);
+  test_num((long long)ask(q, 11, out, 0, &rc), 0, "short header");
+  test_num((long long)ask(q, n - 1, out, 0, &rc), 0, "qclass cut off");
+  q[2] |= 0x80;
+  test_num((long long)ask(q, n, out, 0, &rc), 0, "a response: ignored");
+  q[2] &= 0x7f; q[5] = 2;
+  test_num((long long)ask(q, n, out, 0, &rc), 0, "two questions");
+  q[5] = 1; q[12] = 64;
+  test_num((long long)ask(q, n, out, 0, &rc), 0, "label longer than 63");
+  q[12] = 0xc0;
+  test_num((long long)ask(q, n, out, 0, &rc), 0, "compression in question");
+  q[12] = 200 & 63;
+  test_num((long long)ask(q, n, out, 0, &rc), 0, "label past the end");
+  /* random packets: a reply is never bigger than 512 bytes over UDP */
+  srand(7);
+  for (i = 0; i < 200000; i++) {
+    size_t len;
+    n = 12 + (size_t)rand() % 80;
+    for (j = 0; j < n; j++) q[j] = (uint8_t)rand();
+    if (i & 1) { q[2] &= 0x01; q[4] = 0; q[5] = 1; q[6] = q[7] = q[8] = 0; }
+    len = reply(zs, q, n, out, 65535, 0, NULL, (int *)&j, &rc);
+    if (len > 512) break;
+  }
+  test_ok(i == 200000, "200000 random packets: no reply above 512 bytes");
+}
+
+int main(void)
+{
+  t_ip4range();
+  t_ip6();
+  t_time();
+  t_subst();
+  t_a_txt();
+  setup();
+  t_reply();
+  t_malformed();
+  snapshot_free(zs);
+  return test_done();
+}
