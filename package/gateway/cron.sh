@@ -16,12 +16,14 @@ cron_script() {
 
 # The log sources reportd reads: each daemon's multilog directory and
 # Postfix's log.
+report_maillog() {
+  ml=$(pc -h maillog_file 2>/dev/null)
+  echo "${ml:-/var/log/mail.log}"
+}
 report_sources() {
   s=""
   for d in $DAEMONS; do s="$s $ROOT$LOGS/$d"; done
-  ml=$(pc -h maillog_file 2>/dev/null)
-  [ -n "$ml" ] || ml=/var/log/mail.log
-  echo "$s $ml"
+  echo "$s $(report_maillog)"
 }
 
 install_cron() {
@@ -32,7 +34,18 @@ install_cron() {
     echo "PATH=$BIN:/usr/sbin:/usr/bin:/sbin:/bin"
   } > "$cron.new"
   if [ -x "$BIN/reportd" ]; then
-    cron_script daily-report <<EOF
+    # reportd's own daily-report (text, and the HTML report attached)
+    # when its service has one; else the text report alone
+    dr=$ROOT$ETC/service/reportd/daily-report
+    if [ -x "$dr" ]; then
+      cron_script daily-report <<EOF
+#!/bin/sh
+# The daily report of every layer, mailed to $REPORT_TO.
+PATH=$BIN:/usr/sbin:/usr/bin:/bin
+LOGS=$ROOT$LOGS MAILLOG=$(report_maillog) exec $dr '$REPORT_TO'
+EOF
+    else
+      cron_script daily-report <<EOF
 #!/bin/sh
 # The daily report of every layer, mailed to $REPORT_TO.
 PATH=$BIN:/usr/sbin:/usr/bin:/bin
@@ -41,6 +54,7 @@ PATH=$BIN:/usr/sbin:/usr/bin:/bin
   reportd --since 24h$(report_sources)
 } | sendmail -t
 EOF
+    fi
     echo "15 6 * * * root $ROOT$ETC/cron/daily-report" >> "$cron.new"
   fi
   if [ -x "$BIN/rbld-harvest" ]; then

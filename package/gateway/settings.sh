@@ -41,6 +41,13 @@ service_settings() {
                                    "$TOP"/conf/policyd.rules; do
         [ -f "$s" ] && { cp "$s" "$rules"; say "rules $rules"; break; }
       done ;;
+    reportd)
+      # the status page looks at the Postfix instance that was wired
+      if [ "$POSTFIX" = yes ] && [ -r "$POSTFIX_CONFIG/main.cf" ]; then
+        env_set reportd POSTFIX_CONFIG "$POSTFIX_CONFIG"
+        q=$(postconf -c "$POSTFIX_CONFIG" -h queue_directory 2>/dev/null)
+        [ -n "$q" ] && env_set reportd POSTFIX_QUEUE "$q"
+      fi ;;
   esac
   return 0
 }
