@@ -232,7 +232,7 @@ int main(int argc, char **argv)
   }
   if (argc - optind > 1) usage();
   spec = optind < argc ? argv[optind] : settings[S_STORE].str;
-  st = store_open(spec, 10, 1024, 1, why, sizeof why);
+  st = store_open(spec, 10, 1024, 0, why, sizeof why);
   if (!st) die_msg(EXIT_TEMP, "unable to open the store:", why);
   if (expire) rc = expire_now(st);
   else if (import) rc = import_postgrey(st);

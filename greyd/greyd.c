@@ -92,7 +92,7 @@ struct greyd {
   struct store *st;
   unsigned long long retry_at;    /* when to reopen a failed store */
   unsigned backoff;
-  unsigned long sync_due, ticks;
+  unsigned long ticks;
   struct batch in, work;
   char logbuf[8192];              /* decision lines of this round */
   size_t loglen;
@@ -219,7 +219,8 @@ static void store_up(struct greyd *g)
   g->st = store_open(settings[S_STORE].str,
                      (unsigned)settings[S_STORE_TIMEOUT].num,
                      (size_t)settings[S_MAPSIZE].num,
-                     settings[S_SYNC_INTERVAL].num == 0, why, sizeof why);
+                     (unsigned)settings[S_SYNC_INTERVAL].num, why,
+                     sizeof why);
   if (!g->st) { store_down(g, why); return; }
   g->backoff = 1;
   log_start(&l, "info", "store");
@@ -581,10 +582,6 @@ static void on_tick(void *ctx)
     log_uint(&l, "removed", (unsigned long long)removed);
     log_str(&l, "store", store_kind(g->st));
     log_end(&l);
-  }
-  if (settings[S_SYNC_INTERVAL].num && g->ticks >= g->sync_due) {
-    g->sync_due = g->ticks + settings[S_SYNC_INTERVAL].num;
-    if (store_sync(g->st) < 0) store_down(g, store_error(g->st));
   }
 }
 

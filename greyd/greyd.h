@@ -101,9 +101,10 @@ struct store_iter {      /* what greyd-dump lists */
 };
 
 /* spec: a directory (LMDB) or a postgresql:// URI.  timeout: seconds a
- * PostgreSQL round trip may take.  NULL with why set on failure. */
+ * PostgreSQL round trip may take; lmdb_sync: seconds between syncs to
+ * disk (0: every commit).  NULL with why set on failure. */
 struct store *store_open(const char *spec, unsigned timeout,
-                         size_t lmdb_mib, int lmdb_sync, char *why,
+                         size_t lmdb_mib, unsigned lmdb_sync, char *why,
                          size_t room);
 void store_close(struct store *s);
 const char *store_kind(const struct store *s);   /* "lmdb" or "pg" */
@@ -136,7 +137,7 @@ struct store_backend {
   int (*walk)(void *b, const struct store_iter *it);
   const char *(*error)(const void *b);
 };
-void *lmdb_open(const char *dir, size_t mib, int sync, char *why,
+void *lmdb_open(const char *dir, size_t mib, unsigned interval, char *why,
                 size_t room);
 void *pg_open(const char *uri, unsigned timeout, char *why, size_t room);
 extern const struct store_backend lmdb_backend, pg_backend;

@@ -19,7 +19,7 @@ static int is_pg(const char *spec)
 }
 
 struct store *store_open(const char *spec, unsigned timeout,
-                         size_t lmdb_mib, int lmdb_sync, char *why,
+                         size_t lmdb_mib, unsigned lmdb_sync, char *why,
                          size_t room)
 {
   struct store *s = calloc(1, sizeof *s);

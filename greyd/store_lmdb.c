@@ -4,8 +4,9 @@
  * is one write transaction, committed before any of them is answered,
  * so a process killed with -9 loses nothing it had answered.  Commits
  * write to the page cache without fsync (MDB_NOSYNC, no WRITEMAP, which
- * keeps the file consistent on an ordered file system) and greyd calls
- * store_sync() once a second: a power cut loses at most that second.
+ * keeps the file consistent on an ordered file system) and a thread of
+ * its own syncs the file every interval seconds: a power cut loses at
+ * most that interval, and the event loop never waits for the disk.
  *
  * Keys: net NUL sender NUL recipient.  LMDB keys are at most 511 bytes;
  * a longer triplet keeps its first 480 bytes plus a 64-bit hash of the
@@ -14,6 +15,8 @@
  */
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,12 @@ struct lmdb {
   MDB_dbi trip, cli;
   MDB_txn *txn;
   char err[256];
+  /* the sync thread */
+  pthread_t syncer;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  unsigned interval;
+  int running, stop;
   /* where the expiry walk resumes */
   int exp_db;                  /* 0 triplets, 1 clients */
   unsigned char exp_key[KEY_MAX];
@@ -40,21 +49,49 @@ static int fail(struct lmdb *l, const char *what, int rc)
   return -1;
 }
 
+/* fdatasync every interval: mdb_env_sync touches no transaction state,
+ * so it may run beside the loop's write transactions. */
+static void *sync_loop(void *arg)
+{
+  struct lmdb *l = arg;
+  struct timespec ts;
+
+  pthread_mutex_lock(&l->mu);
+  while (!l->stop) {
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += l->interval;
+    pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+    if (l->stop) break;
+    pthread_mutex_unlock(&l->mu);
+    mdb_env_sync(l->env, 1);
+    pthread_mutex_lock(&l->mu);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return NULL;
+}
+
 static void lmdb_close(void *b)
 {
   struct lmdb *l = b;
 
+  if (l->running) {
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->syncer, NULL);
+  }
   if (l->txn) mdb_txn_abort(l->txn);
   mdb_env_close(l->env);
   free(l);
 }
 
-void *lmdb_open(const char *dir, size_t mib, int sync, char *why,
+void *lmdb_open(const char *dir, size_t mib, unsigned interval, char *why,
                 size_t room)
 {
   struct lmdb *l = calloc(1, sizeof *l);
   MDB_txn *txn;
-  unsigned flags = sync ? 0 : MDB_NOSYNC;
+  unsigned flags = interval ? MDB_NOSYNC : 0;
   int rc;
 
   if (!l) { snprintf(why, room, "out of memory"); return NULL; }
@@ -81,6 +118,11 @@ void *lmdb_open(const char *dir, size_t mib, int sync, char *why,
     free(l);
     return NULL;
   }
+  l->interval = interval;
+  pthread_mutex_init(&l->mu, NULL);
+  pthread_cond_init(&l->cv, NULL);
+  if (interval && pthread_create(&l->syncer, NULL, sync_loop, l) == 0)
+    l->running = 1;
   return l;
 }
 
