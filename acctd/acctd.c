@@ -265,10 +265,12 @@ static void on_tick(void *ctx)
 static void need_loopback(const char *name, const char *spec)
 {
   const char *p = strncmp(spec, "inet:", 5) ? spec : spec + 5;
+  char text[160];
 
   if (!strncmp(p, "127.", 4) || !strncmp(p, "[::1]:", 6)) return;
-  die_msg(EXIT_PERM, name, "must be a loopback address (127.0.0.0/8 or "
-          "[::1]): the protocol has no access control");
+  snprintf(text, sizeof text, "%s must be on loopback (127.0.0.0/8 or "
+           "[::1]), the protocol has no access control:", name);
+  die_msg(EXIT_PERM, text, spec);
 }
 
 static void listen_all(struct acctd *a, const char *specs, enum proto p)

@@ -1,5 +1,5 @@
 # acctd/: recipient validation from a CDB (acctd, acctd-data)
-PROGS += acctd acctd-data
+PROGS += acctd acctd-data acctd-bench-load acctd-bench-echo
 ACCTD_COMMON = acctd/addr.o acctd/db.o acctd/lookup.o acctd/proto.o
 acctd_OBJS = acctd/acctd.o $(ACCTD_COMMON)
 acctd_LIBS = -lowfat
@@ -15,3 +15,4 @@ t_acctd_addr_OBJS = acctd/t_acctd_addr.o acctd/addr.o
 t_acctd_proto_OBJS = acctd/t_acctd_proto.o acctd/proto.o
 t_acctd_db_OBJS = acctd/t_acctd_db.o $(ACCTD_COMMON)
 t_acctd_db_LIBS = -lowfat
+acctd-bench-load_LIBS = -lpthread
