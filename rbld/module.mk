@@ -12,3 +12,6 @@ rbld_LIBS = -lz -lpthread
 UNIT_TESTS += t_rbld
 t_rbld_OBJS = rbld/t_rbld.o $(RBLD_CORE)
 t_rbld_LIBS = -lz -lpthread
+
+PROGS += rbld-harvest
+rbld-harvest_OBJS = rbld/rbld-harvest.o
