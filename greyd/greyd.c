@@ -2,10 +2,13 @@
  * greyd - selective greylisting for Postfix's policy delegation protocol.
  *
  * Whitelisted and unsuspicious clients are answered at once, without
- * the store.  The requests of suspicious clients are held and gathered
- * while the event loop reads; after each round of the loop the whole
- * batch is read from the store, decided, written back in one commit,
- * and only then answered: what greyd said is what the store holds.
+ * the store.  The requests of suspicious clients are gathered while the
+ * event loop reads; after each round of the loop the whole batch is read
+ * from the store, decided, written back in one commit, logged, and only
+ * then answered: what greyd said is what the store holds.  Connections
+ * are not held (conn_hold takes a connection out of epoll and back, two
+ * system calls a request): a batch never outlives its round, and a
+ * connection that closes meanwhile is struck from it (on_closed).
  * If the store fails, every request passes (DUNNO): our failure must
  * never block mail.
  */
@@ -439,7 +442,6 @@ static long on_request(struct conn *c, char *buf, size_t len)
     } else {
       p->c = c;
       p->bits = bits;
-      conn_hold(c);
       return used;
     }
   }
@@ -503,10 +505,8 @@ static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
   }
   /* logged before answered: no decision goes out without its line */
   log_flush(g);
-  for (i = 0; i < b->n; i++) {
-    answer(g, b->v[i].c, rs[i], ages[i]);
-    conn_release(b->v[i].c);
-  }
+  for (i = 0; i < b->n; i++)
+    if (b->v[i].c) answer(g, b->v[i].c, rs[i], ages[i]);
   b->n = 0;
 }
 
@@ -587,6 +587,17 @@ static void on_tick(void *ctx)
 
 static void on_reload(void *ctx) { reload(ctx, 1); }
 
+/* A client gone before its answer: the decision still counts, the
+ * answer has nobody to go to. */
+static void on_closed(struct conn *c)
+{
+  struct greyd *g = server_ctx(conn_server(c));
+  size_t i;
+
+  for (i = 0; i < g->in.n; i++)
+    if (g->in.v[i].c == c) g->in.v[i].c = NULL;
+}
+
 /* ---- start ---- */
 
 static void parse_suspicious(struct greyd *g, const char *s)
@@ -649,6 +660,7 @@ int main(void)
   ops.max_conns = (unsigned)settings[S_MAX_CONNS].num;
   ops.request = on_request;
   ops.reload = on_reload;
+  ops.closed = on_closed;
   ops.tick = on_tick;
   ops.next_timeout = next_timeout;
   ops.expire = on_round;
