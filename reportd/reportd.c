@@ -71,7 +71,8 @@ static int report(const struct args *a, int argc, char **argv)
   struct reader r;
   int i;
 
-  until = when(a->until, now, now);
+  /* by default the current second is in: lines logged just now count */
+  until = when(a->until, now, now + 1);
   since = when(a->since, now, until - 86400);
   if (since >= until) die_msg(EXIT_PERM, "--since must be before --until",
                               NULL);
