@@ -14,8 +14,8 @@
 #include "rbld.h"
 
 struct ip4set {
-  struct vec64 b[4];          /* /32, /24, /16, /8 */
-  uint32_t *idx[4];
+  struct vec64 b[4];          /* while loading: /32, /24, /16, /8 */
+  struct ktab k[4];           /* then */
   struct rrtab rr;
 };
 
@@ -128,18 +128,11 @@ static int finish(struct dataset *ds, struct dsctx *c)
   int i;
 
   (void)c;
-  if (!s && !(s = ds->d = calloc(1, sizeof *s))) return 0;
   ds->entries = 0;
   for (i = 0; i < 4; i++) {
-    struct vec64 *b = &s->b[i];
-    sort64(b->v, b->n);
-    b->n = uniq64(b->v, b->n);
-    if (b->n && b->n < b->a) {
-      uint64_t *nv = realloc(b->v, b->n * sizeof *nv);
-      if (nv) { b->v = nv; b->a = b->n; }
-    }
-    if (!(s->idx[i] = index64(b->v, b->n))) return 0;
-    ds->entries += b->n;
+    if (!ktab_build(&s->k[i], s->b[i].v, s->b[i].n)) return 0;
+    s->b[i].v = NULL;
+    ds->entries += s->k[i].n;
   }
   return 1;
 }
@@ -155,14 +148,14 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
 
   if (!qi->ip4ok) return 0;
   for (i = 0; i < 4; i++) {
-    const struct vec64 *b = &s->b[i];
+    const struct ktab *t = &s->k[i];
     uint32_t k = qi->ip4 & mask[i];
-    size_t p = find64(b->v, b->n, s->idx[i], k);
-    if (p == b->n) continue;
-    if ((uint32_t)b->v[p] == 0) return 0;       /* excluded here */
+    size_t p = ktab_find(t, k);
+    if (p == t->n) continue;
+    if (ktab_val(t, p) == 0) return 0;          /* excluded here */
     ip4_text(qi->ip4, ip);
-    for (; p < b->n && (uint32_t)(b->v[p] >> 32) == k; p++)
-      ans_a_txt(a, qi->tflag, s->rr.v[(uint32_t)b->v[p]], ip, ds);
+    for (; ktab_key(t, p, k); p++)
+      ans_a_txt(a, qi->tflag, s->rr.v[ktab_val(t, p)], ip, ds);
     return Q_FOUND;
   }
   return 0;
@@ -173,7 +166,7 @@ static void release(struct dataset *ds)
   struct ip4set *s = ds->d;
   int i;
 
-  for (i = 0; i < 4; i++) { free(s->b[i].v); free(s->idx[i]); }
+  for (i = 0; i < 4; i++) { free(s->b[i].v); ktab_free(&s->k[i]); }
   rrtab_free(&s->rr);
   free(s);
   ds->d = NULL;

@@ -6,8 +6,8 @@
 #include "rbld.h"
 
 struct ip4tset {
-  struct vec64 v;
-  uint32_t *idx;
+  struct vec64 v;             /* while loading */
+  struct ktab k;
   const uint8_t *rr;
 };
 
@@ -42,10 +42,10 @@ static int finish(struct dataset *ds, struct dsctx *c)
 
   (void)c;
   if (!t->rr) t->rr = rr_default;
-  sort64(t->v.v, t->v.n);
-  t->v.n = uniq64(t->v.v, t->v.n);
-  ds->entries = t->v.n;
-  return (t->idx = index64(t->v.v, t->v.n)) != NULL;
+  if (!ktab_build(&t->k, t->v.v, t->v.n)) return 0;
+  t->v.v = NULL;
+  ds->entries = t->k.n;
+  return 1;
 }
 
 static int query(const struct dataset *ds, const struct qinfo *qi,
@@ -55,7 +55,7 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
   char ip[16];
 
   if (!qi->ip4ok) return 0;
-  if (find64(t->v.v, t->v.n, t->idx, qi->ip4) == t->v.n) return 0;
+  if (ktab_find(&t->k, qi->ip4) == t->k.n) return 0;
   ans_a_txt(a, qi->tflag, t->rr, ip4_text(qi->ip4, ip), ds);
   return Q_FOUND;
 }
@@ -65,7 +65,7 @@ static void release(struct dataset *ds)
   struct ip4tset *t = ds->d;
 
   free(t->v.v);
-  free(t->idx);
+  ktab_free(&t->k);
   free(t);
   ds->d = NULL;
 }

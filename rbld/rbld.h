@@ -229,6 +229,27 @@ uint32_t *index64(const uint64_t *v, size_t n);
 /* first position of key k (top 32 bits) or n */
 size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
 
+/* A compact sorted table of 32-bit keys, each with a value index: the
+ * top 16 bits of a key select a slot of idx, the low 16 bits are kept
+ * in lo[], the value index in a 1, 2 or 4 byte array.  About 3 bytes
+ * an entry, and a lookup reads one slot and one cache line of keys. */
+struct ktab {
+  uint32_t *idx;             /* 65537 slots, NULL when empty */
+  uint16_t *lo;
+  void *val;
+  int vw;                    /* bytes per value index */
+  size_t n;
+};
+/* Builds t from v[0..n) (key << 32 | value), which it sorts in place
+ * and frees; 0 when out of memory. */
+int ktab_build(struct ktab *t, uint64_t *v, size_t n);
+/* position of the first entry with key k, or t->n */
+size_t ktab_find(const struct ktab *t, uint32_t k);
+uint32_t ktab_val(const struct ktab *t, size_t i);
+/* whether entry i (at or after the one ktab_find gave) still holds k */
+uint32_t ktab_key(const struct ktab *t, size_t i, uint32_t k);
+void ktab_free(struct ktab *t);
+
 /* shared by the types that read rbldnsd's entry syntax */
 int ip4_entry(struct dsctx *c, char **sp, uint32_t *a, uint32_t *b);
 int entry_value(struct dsctx *c, char *s, int excl, const uint8_t **rr);

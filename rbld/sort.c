@@ -117,3 +117,116 @@ size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k)
   }
   return lo < n && (uint32_t)(v[lo] >> 32) == k ? lo : n;
 }
+
+static int cmp48(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a & 0xffffffffffffull;
+  uint64_t y = *(const uint64_t *)b & 0xffffffffffffull;
+
+  return x < y ? -1 : x > y;
+}
+
+/* In-place MSD radix step on the top 16 bits (no second buffer, so a
+ * big dataset does not need twice its memory at load), then each slot
+ * is sorted on its own; the slot boundaries become the index. */
+static int bucket_sort(uint64_t *v, size_t n, uint32_t *idx)
+{
+  uint32_t *next = malloc(65536 * sizeof *next);
+  size_t i;
+  uint32_t h;
+
+  if (!next) return 0;
+  memset(idx, 0, 65537 * sizeof *idx);
+  for (i = 0; i < n; i++) idx[(v[i] >> 48) + 1]++;
+  for (h = 0; h < 65536; h++) idx[h + 1] += idx[h];
+  memcpy(next, idx, 65536 * sizeof *next);
+  for (h = 0; h < 65536; h++)
+    while (next[h] < idx[h + 1]) {
+      uint64_t x = v[next[h]];
+      uint32_t d = (uint32_t)(x >> 48);
+      while (d != h) {                       /* cycle x to its slot */
+        uint64_t y = v[next[d]];
+        v[next[d]++] = x;
+        x = y;
+        d = (uint32_t)(x >> 48);
+      }
+      v[next[h]++] = x;
+    }
+  free(next);
+  for (h = 0; h < 65536; h++)
+    if (idx[h + 1] - idx[h] > 1)
+      qsort(v + idx[h], idx[h + 1] - idx[h], sizeof *v, cmp48);
+  return 1;
+}
+
+int ktab_build(struct ktab *t, uint64_t *v, size_t n)
+{
+  uint32_t maxv = 0;
+  size_t i, o;
+
+  memset(t, 0, sizeof *t);
+  if (!n) { free(v); return 1; }
+  if (!(t->idx = malloc(65537 * sizeof *t->idx))) return 0;
+  if (!bucket_sort(v, n, t->idx)) return 0;
+  for (i = 0, o = 0; i < n; i++)              /* drop duplicates */
+    if (!o || v[o - 1] != v[i]) v[o++] = v[i];
+  if (o != n) {                               /* re-index after that */
+    size_t k = 0;
+    uint32_t h;
+    for (h = 0; h <= 65536; h++) {
+      while (k < o && (v[k] >> 48) < h) k++;
+      t->idx[h] = (uint32_t)k;
+    }
+  }
+  n = o;
+  for (i = 0; i < n; i++) if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
+  t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
+  t->lo = malloc(n * sizeof *t->lo);
+  t->val = malloc(n * (size_t)t->vw);
+  if (!t->lo || !t->val) return 0;
+  for (i = 0; i < n; i++) {
+    t->lo[i] = (uint16_t)(v[i] >> 32);
+    if (t->vw == 1) ((uint8_t *)t->val)[i] = (uint8_t)v[i];
+    else if (t->vw == 2) ((uint16_t *)t->val)[i] = (uint16_t)v[i];
+    else ((uint32_t *)t->val)[i] = (uint32_t)v[i];
+  }
+  t->n = n;
+  free(v);
+  return 1;
+}
+
+size_t ktab_find(const struct ktab *t, uint32_t k)
+{
+  size_t lo, hi;
+  uint16_t l = (uint16_t)k;
+
+  if (!t->n) return t->n;
+  lo = t->idx[k >> 16];
+  hi = t->idx[(k >> 16) + 1];
+  while (lo < hi) {
+    size_t m = (lo + hi) / 2;
+    if (t->lo[m] < l) lo = m + 1; else hi = m;
+  }
+  return lo < t->idx[(k >> 16) + 1] && t->lo[lo] == l ? lo : t->n;
+}
+
+uint32_t ktab_val(const struct ktab *t, size_t i)
+{
+  if (t->vw == 1) return ((const uint8_t *)t->val)[i];
+  if (t->vw == 2) return ((const uint16_t *)t->val)[i];
+  return ((const uint32_t *)t->val)[i];
+}
+
+/* does entry i still hold key k (which the caller found at some i0)? */
+uint32_t ktab_key(const struct ktab *t, size_t i, uint32_t k)
+{
+  return i < t->idx[(k >> 16) + 1] && t->lo[i] == (uint16_t)k;
+}
+
+void ktab_free(struct ktab *t)
+{
+  free(t->idx);
+  free(t->lo);
+  free(t->val);
+  memset(t, 0, sizeof *t);
+}
