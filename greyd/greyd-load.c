@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -152,10 +153,10 @@ static void send_one(struct load *L, struct lconn *c)
 
 static void count_reply(struct load *L, const char *r)
 {
-  if (!strncmp(r, "action=DEFER_IF_PERMIT", 22)) L->defer++;
-  else if (!strncmp(r, "action=DUNNO", 12)
-           || !strncmp(r, "action=dunno", 12)
-           || !strncmp(r, "action=PREPEND", 14)) L->pass++;
+  /* sqlgrey answers in lower case */
+  if (!strncasecmp(r, "action=DEFER_IF_PERMIT", 22)) L->defer++;
+  else if (!strncasecmp(r, "action=DUNNO", 12)
+           || !strncasecmp(r, "action=PREPEND", 14)) L->pass++;
   else L->other++;
 }
 
