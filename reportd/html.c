@@ -31,7 +31,7 @@ static const char *const layer_color[L_N] = {
   "border-bottom:1px solid #ccc}h3{font-size:1em;margin:.8em 0 .2em}" \
   "table{border-collapse:collapse}td,th{padding:1px 10px 1px 0;" \
   "text-align:left}td.n,th.n{text-align:right;font-variant-numeric:" \
-  "tabular-nums}tr.total td{border-top:1px solid #ccc}" \
+  "tabular-nums;min-width:4.5em}tr.total td{border-top:1px solid #ccc}" \
   "tr.rate td{color:#555}pre{background:#f4f4f4;padding:.5em}" \
   "svg text{font:12px sans-serif}"
 

@@ -489,7 +489,10 @@ static void put_problem(struct out *o, const char *l)
     stamp_fmt(when, t);
     l += k + (l[k] == ' ');
   }
-  if (!o->html) { fprintf(o->f, "    %s%s%s\n", when, k ? " " : "", l); return; }
+  if (!o->html) {
+    fprintf(o->f, "    %s%s%s\n", when, k ? " " : "", l);
+    return;
+  }
   fprintf(o->f, "<tr><td>%s</td><td><code>", when);
   html_put(o->f, l);
   fputs("</code></td></tr>\n", o->f);

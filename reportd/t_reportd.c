@@ -248,7 +248,8 @@ static void t_lines(void)
       " reason=\"Reject new triplet\" client=192.0.2.7 net=192.0.2.0/24",
       F(grey[GR_REJECT_NEW]) },
     { "@400000006956a2020000000a greyd: info: decision action=pass"
-      " reason=\"Pass retry\" client=192.0.2.7 age=300", F(grey[GR_PASS_RETRY]) },
+      " reason=\"Pass retry\" client=192.0.2.7 age=300",
+      F(grey[GR_PASS_RETRY]) },
     { "@400000006956a2020000000a greyd: info: decision action=pass"
       " reason=\"Pass sideways\"", F(unknown) },
     { "@400000006956a2020000000a policyd: info: decision action=reject"

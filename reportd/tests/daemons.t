@@ -2,7 +2,8 @@
 # Logs written by the suite's own daemons: a real greyd answers policy
 # requests (its test clock makes time pass), its stderr goes through a
 # real multilog that rotates every few lines (s4096), and reportd's
-# greylisting section must count exactly the decisions the requests got.
+# greylisting section must count exactly the decisions the requests got;
+# the same for a real policyd and its rules.
 . "$IMGATE_TOP/tests/lib/common.sh"
 command -v greyd > /dev/null || { t_skip daemons "greyd not built"; exit 0; }
 command -v multilog > /dev/null || { t_skip daemons "no daemontools"; exit 0; }
@@ -66,3 +67,36 @@ t_match "$out" "^ +2  203.0.113.1$" "client deferred twice"
 t_match "$out" "^ +13  203.0.113.0/24$" "its network"
 t_match "$out" "^ +0  lines not understood$" "every greyd line understood"
 t_match "$out" "^ +$((rotated + 1))  files read$" "every rotated file read"
+
+# policyd, with two rules that need no DNS list
+command -v policyd > /dev/null || { t_skip policyd "policyd not built"; exit 0; }
+printf 'PTRNUL HELO_IP reject\nPTRNUL HELO_NOTFQDN reject\n' > "$T/rules"
+mkfifo "$T/pfifo"
+t_bg sh -c 'exec multilog t s4096 n50 "$1" < "$2"' - "$T/log/policyd" \
+  "$T/pfifo"; ML=$T_PID
+LISTEN=unix:$T/pd.sock RULES=$T/rules DNS=127.0.0.1:5399 STATS_INTERVAL=0 \
+  t_bg sh -c 'exec policyd 2> "$1"' - "$T/pfifo"
+PD=$T_PID
+t_wait_path "$T/pd.sock" 10 || t_fail "policyd listens"
+{
+  for i in 1 2 3; do echo "203.0.113.5 [203.0.113.5] -"; done
+  for i in 1 2; do echo "203.0.113.6 foo -"; done
+  for i in 1 2 3 4; do echo "192.0.2.10 mail.example.net mail.example.net"; done
+} | python3 "$IMGATE_TOP/policyd/tests/pq.py" "$T/pd.sock" > "$T/pd.out"
+t_eq "$(grep -c REJECT "$T/pd.out")/$(grep -c DUNNO "$T/pd.out")" 5/4 \
+  "policyd rejected 5, passed 4"
+t_stop "$PD"
+i=0; while kill -0 "$ML" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+out=$(reportd "$T/log/policyd" "$T/log/greyd")
+want='Envelope policy (policyd)
+         2  reject  PTRNUL HELO_NOTFQDN
+         3  reject  PTRNUL HELO_IP
+         4  dunno   -
+         9  decisions in all
+     55.6%  rejected or deferred'
+t_eq "$(printf '%s\n' "$out" | sed -n '/^Envelope/,/^$/p' | sed '/^$/d')" \
+  "$want" "policyd's decisions counted exactly"
+t_match "$out" "^  envelope policy +9 +5 +4$" "funnel: envelope policy"
+t_match "$out" "^  greylisting +24 +13 +11$" "funnel: greylisting"
+t_match "$out" "^ +4  203.0.113.5$" "client rejected by both layers"
+t_match "$out" "^ +0  lines not understood$" "every line understood"
