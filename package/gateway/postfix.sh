@@ -102,7 +102,7 @@ unwire_postfix() {
   [ -r "$f" ] && [ -r "$POSTFIX_CONFIG/main.cf" ] || return 0
   while read -r kind a b; do
     case $kind in
-      param) p=${a}; v=${b#= }; pc -e "$p = $v" ;;
+      param) v=${b#=}; v=${v# }; pc -e "$a = $v" ;;
       unset) pc -X "$a" 2>/dev/null || true ;;
       chroot) pc -F "$a/inet/chroot = $b" ;;
     esac

@@ -207,9 +207,28 @@ demo_stop_services() {
   for p in $sups; do
     i=0
     while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-    kill -9 "$p" 2>/dev/null
   done
   SVSCAN_PID=""
+  demo_reap "$ROOT"
+}
+
+# Whatever still runs in, or names, the sandbox DIR (a logger that lost
+# its supervise, say) is ours: TERM, then KILL, each by its PID.
+demo_reap() {
+  for sig in TERM KILL; do
+    pids=$(sandbox_pids "$1")
+    [ -n "$pids" ] || return 0
+    kill -s "$sig" $pids 2>/dev/null
+    sleep 0.5
+  done
+}
+
+sandbox_pids() {
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    c=$(readlink "$p/cwd" 2>/dev/null; tr '\0' ' ' < "$p/cmdline" 2>/dev/null)
+    case $c in *"$1/"*) echo "${p#/proc/}" ;; esac
+  done
 }
 
 children_of() {
@@ -315,10 +334,12 @@ demo_fault_verdict() {
   rc=0
   echo "demo: killed: $(tr '\n' ' ' < "$S/killed" 2>/dev/null)"
   [ "$TRAFGEN_RC" = 0 ] || { echo "demo: trafgen: mail lost or wrongly rejected"; rc=1; }
-  acc=$(awk -F'\t' '$1=="delivery" && $2=="messages" {print $3}' "$S/truth")
+  # every message Postfix accepted was delivered or blocked by amavis
+  acc=$(awk -F'\t' '$1=="smtp" && $2=="messages" {print $3}' "$S/truth")
   del=$(awk -F'\t' '$1=="delivery" && $2=="messages" {print $3}' "$S/counted")
-  echo "demo: accepted $acc messages, delivered $del"
-  [ "$acc" = "$del" ] || rc=1
+  blk=$(awk -F'\t' '$1=="content" && $2!="clean" {n += $3} END {print n+0}' "$S/counted")
+  echo "demo: accepted $acc messages, delivered $del, blocked by content scanning $blk"
+  [ "$acc" = "$((del + blk))" ] || rc=1
   n=$(grep -c . "$S/killed" 2>/dev/null)
   up=$(grep -c ' ok$' "$S/restart" 2>/dev/null)
   echo "demo: $n kills, restarted by supervise: $up"
@@ -386,6 +407,12 @@ use strict;
 EOC
     sed "s#/var/run/clamav/clamd.ctl#$A/clamd.sock#" \
       "$TOP/conf/gateway/amavis.conf"
+    # The demo's messages are plain short texts; SpamAssassin's score of
+    # a bot's text depends on rules outside the model (its dynamic PTR in
+    # the Received header, say).  GTUBE (1000 points) must be the only
+    # spam, so the truth is exact: the kill level is raised for the demo.
+    echo '$sa_kill_level_deflt = 20;'
+    echo '1;' 
   } > "$A/amavisd.conf"
   chown -R amavis:amavis "$A"
   chmod 755 "$A"

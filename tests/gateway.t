@@ -1,0 +1,121 @@
+#!/bin/sh
+# tests/gateway.t - package/install and package/uninstall, in a private
+# root and a private /etc: users, directories with owners and modes,
+# service directories linked into svscan's directory and running under
+# an svscan that install starts, the Postfix wiring in the order of the
+# layers, cron jobs; a second install changes nothing and keeps a site's
+# edited settings; uninstall stops the services and puts Postfix back.
+[ -n "${IMGATE_GW_NS:-}" ] || {
+  [ "$(id -u)" = 0 ] || { echo "skip - gateway: needs root"; exit 0; }
+  IMGATE_GW_NS=1 exec unshare -m "$0" "$@"; }
+TOP=$IMGATE_TOP B=$IMGATE_BUILD
+. "$TOP/tests/lib/common.sh"
+. "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/demo/lib.sh"
+PATH=$B:/usr/sbin:$PATH
+S=$(t_tmpdir)
+demo_private_etc "$S"
+ROOT=$S/root PFX_DIR=$S/postfix
+pfx_write_config
+before=$(postconf -c "$PFX_DIR/etc" -n)
+DS=""
+for d in acctd greyd policyd rbld reportd; do
+  [ -x "$B/$d" ] && [ -d "$TOP/package/$d" ] && DS="$DS $d"
+done
+[ -n "$DS" ] || { t_skip gateway "no daemon has its package/ directory yet"; exit 0; }
+export ROOT POSTFIX_CONFIG=$PFX_DIR/etc RELAY_DOMAINS=example.com \
+  MAILBOX_SERVER='[192.0.2.25]:25'
+inst() { "$TOP/package/install" "$B" > "$S/install.out" 2>&1; }
+inst; rc=$?
+t_eq "$rc" 0 "install exits 0"
+[ "$rc" = 0 ] || sed 's/^/# /' "$S/install.out"
+svscan=$(sed -n 's/^install: svscan .* started (pid \([0-9]*\))$/\1/p' "$S/install.out")
+[ -n "$svscan" ] && t_atexit "kill $svscan"
+t_match "$svscan" '^[0-9]+$' "install starts svscan on the service directory"
+
+for d in $DS; do
+  u=$(sed -n 's/.*setuidgid \([a-z]*\).*/\1/p' "$TOP/package/$d/run")
+  t_eq "$(stat -c '%U %a' "$ROOT/var/lib/imgate/$d")" "$u 750" "$d: data directory"
+  t_eq "$(stat -c '%U %a' "$ROOT/run/imgate/$d")" "$u 755" "$d: socket directory"
+  t_eq "$(stat -c '%U' "$ROOT/var/log/imgate/$d")" "imgatelog" "$d: log directory"
+  t_eq "$(readlink "$ROOT/etc/service/$d")" "$ROOT/etc/imgate/service/$d" \
+    "$d: linked into svscan's directory"
+  t_eq "$(stat -c %a "$ROOT/etc/imgate/service/$d/run")" 755 "$d: run is executable"
+  ok=""
+  for i in $(seq 1 100); do
+    svstat "$ROOT/etc/imgate/service/$d" 2>/dev/null | grep -q ': up' && { ok=1; break; }
+    sleep 0.1
+  done
+  t_eq "$ok" 1 "$d: up under supervise"
+  t_match "$(svstat "$ROOT/etc/imgate/service/$d/log")" ': up ' "$d: its logger up"
+done
+case " $DS " in *" greyd "*)
+  t_eq "$(cat "$ROOT/etc/imgate/service/greyd/env/STORE")" \
+    "$ROOT/var/lib/imgate/greyd" "greyd: paths in env/ moved into ROOT"
+  t_match "$(id -nG postfix)" '(^| )greyd( |$)' "postfix is in greyd's group"
+  t_wait_path "$ROOT/run/imgate/greyd/policy" 10
+  t_eq "$(printf 'request=smtpd_access_policy\nclient_address=192.0.2.1\nclient_name=mx.example.net\nreverse_client_name=mx.example.net\nhelo_name=mx.example.net\nsender=a@example.net\nrecipient=b@example.com\n\n' |
+    runuser -u postfix -- socat -t 5 - "UNIX-CONNECT:$ROOT/run/imgate/greyd/policy")" \
+    "action=DUNNO" "greyd answers Postfix's user on its socket"
+esac
+
+want="reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks"
+case " $DS " in *" greyd "*)
+  want="$want, check_policy_service { unix:$ROOT/run/imgate/greyd/policy, default_action=DUNNO }"
+esac
+case " $DS " in *" policyd "*)
+  want="$want, check_policy_service { unix:$ROOT/run/imgate/policyd/policy, default_action=DUNNO }"
+esac
+pc() { postconf -c "$PFX_DIR/etc" "$@"; }
+t_eq "$(pc -h smtpd_recipient_restrictions)" "$want" \
+  "postfix: restrictions in the order of the layers, policy services fail open"
+t_eq "$(pc -h relay_domains)" "example.com" "postfix: relay_domains"
+t_eq "$(pc -h relay_transport)" "relay:[192.0.2.25]:25" "postfix: mail goes to the mailbox server"
+case " $DS " in *" acctd "*)
+  t_eq "$(pc -h relay_recipient_maps)" \
+    "socketmap:unix:$ROOT/run/imgate/acctd/socketmap:accounts" "postfix: acctd by socketmap"
+esac
+t_eq "$(pc -F '127.0.0.1:2525/inet/chroot')" "127.0.0.1:2525/inet/chroot = n" \
+  "postfix: smtpd out of its chroot (reaches the sockets)"
+t_match "$(cat "$ROOT/etc/cron.d/imgate")" "15 6 \* \* \* root $ROOT/etc/imgate/cron/daily-report" \
+  "cron: the daily report"
+
+# a second install changes nothing, and keeps a site's own settings
+d1=$(echo $DS | cut -d' ' -f1)
+echo 60 > "$ROOT/etc/imgate/service/$d1/env/SITE_SETTING"
+envs=$(cat "$ROOT"/etc/imgate/service/*/env/* | md5sum)
+inst
+t_eq "$(cat "$S/install.out")" "install: done:$DS" "a second install changes nothing"
+t_eq "$(cat "$ROOT"/etc/imgate/service/*/env/* | md5sum)" "$envs" \
+  "a second install keeps env/ as the site left it"
+
+# uninstall: stopped, unlinked, Postfix as it was
+"$TOP/package/uninstall" > "$S/uninstall.out" 2>&1
+t_eq "$?" 0 "uninstall exits 0"
+for d in $DS; do
+  t_eq "$(ls "$ROOT/etc/service/$d" 2>&1 >/dev/null | grep -c 'No such')" 1 "$d: link removed"
+done
+sleep 1
+left=$(for p in /proc/[0-9]*; do
+  c=$(readlink "$p/cwd" 2>/dev/null)
+  case $c in "$ROOT"/etc/imgate/service/*) echo "${p#/proc/}" ;; esac
+done)
+t_eq "$left" "" "no service process left"
+t_eq "$(postconf -c "$PFX_DIR/etc" -n)" "$before" "Postfix's settings as before the install"
+t_eq "$(ls "$ROOT/usr/local/bin" | wc -l)" 0 "programs removed"
+t_eq "$(ls "$ROOT/etc/cron.d")" "" "cron jobs removed"
+"$TOP/package/uninstall" > "$S/uninstall2.out" 2>&1
+t_eq "$(cat "$S/uninstall2.out")" "uninstall: done" "a second uninstall does nothing"
+t_eq "$(stat -c %U "$ROOT/var/lib/imgate/$d1")" \
+  "$(sed -n 's/.*setuidgid \([a-z]*\).*/\1/p' "$TOP/package/$d1/run")" "data kept (no PURGE)"
+# userdel refuses a uid that some process runs as: another sandbox on
+# this machine (a demo) may use the same uid in its own /etc
+uid=$(id -u imgatelog)
+busy=$(ps -eo uid= | awk -v u="$uid" '$1 == u' | head -n 1)
+PURGE=yes "$TOP/package/uninstall" > "$S/purge.out" 2>&1
+t_eq "$(ls "$ROOT/var/lib" 2>/dev/null)" "" "PURGE=yes: data removed"
+if [ -n "$busy" ]; then
+  t_skip "PURGE=yes: users removed" "uid $uid is in use by another sandbox"
+else
+  t_eq "$(id -u imgatelog 2>/dev/null)" "" "PURGE=yes: users removed"
+fi
