@@ -120,6 +120,7 @@ static void build(const char *src, int in, const char *out,
   }
   if (rc == READ_SYS) fail_sys("read or write for", src);
   if (cdb_make_finish(&cm) < 0) fail_sys("write", tmp);
+  db_make_free(&cm);
   if (fsync(fd) < 0) fail_sys("sync", tmp);
   if (close(fd) < 0) fail_sys("close", tmp);
   if (rename(tmp, out) < 0) fail_sys("rename into place", out);

@@ -3,9 +3,9 @@
  * socketmap (unix or loopback TCP) and tcp_table (loopback TCP), both at
  * once from one process.  See acctd(8).
  *
- * The CDB is re-checked once a second (and at SIGHUP): a new file renamed
- * into place is read and checked in full before the old copy is let go,
- * so a rebuild never costs a lookup.  Anything that keeps acctd from
+ * The CDB is re-checked once a second (at once on SIGHUP): a new file
+ * renamed into place is read and checked in full before the old copy is
+ * let go, so a rebuild never costs a lookup.  Anything that keeps acctd from
  * answering for sure (no CDB, a corrupt one, a request it cannot read) is
  * a temporary answer: Postfix defers, it never bounces through our fault.
  */
@@ -89,7 +89,9 @@ static int same_failure(const struct acctd *a, const struct stat *st)
   return a->have_failed && f->st_dev == st->st_dev && f->st_ino == st->st_ino
          && f->st_size == st->st_size
          && f->st_mtim.tv_sec == st->st_mtim.tv_sec
-         && f->st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+         && f->st_mtim.tv_nsec == st->st_mtim.tv_nsec
+         && f->st_ctim.tv_sec == st->st_ctim.tv_sec     /* chmod, chown */
+         && f->st_ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
 static void refresh(struct acctd *a, int force)
@@ -105,9 +107,8 @@ static void refresh(struct acctd *a, int force)
     cdb_error(a, strerror(errno));
     return;
   }
-  if (!force && (db_same(&a->db, &st) || same_failure(a, &st)
-                 || settling(a, &st)))
-    return;
+  if (db_same(&a->db, &st)) return;
+  if (!force && (same_failure(a, &st) || settling(a, &st))) return;
   r = db_open(&fresh, a->path, &why);
   if (r == DB_BUSY) return;                  /* changing: next tick */
   if (r == DB_FAIL) {

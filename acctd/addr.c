@@ -128,7 +128,10 @@ static size_t unquote(char *out, size_t *olen, const char *in, size_t n,
       if (++i == n) break;
       c = (unsigned char)in[i];
     }
-    if (c < 0x20 || c == 0x7f) { *why = "control character in address"; return 0; }
+    if (c < 0x20 || c == 0x7f) {
+      *why = "control character in address";
+      return 0;
+    }
     if (o == ADDR_MAX) { *why = "address too long"; return 0; }
     out[o++] = (char)c;
   }
@@ -198,7 +201,10 @@ long addr_parse(char *out, const char *in, size_t n, int keepcase,
     at = in + used;
   } else {
     at = memchr(in, '@', n);
-    if (!at) { *why = "no @ in address (write @domain for a catch-all)"; return -1; }
+    if (!at) {
+      *why = "no @ in address (write @domain for a catch-all)";
+      return -1;
+    }
     llen = (size_t)(at - in);
     if (llen > ADDR_MAX) { *why = "address too long"; return -1; }
     if ((*why = check_local(in, llen))) return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cdb.h"
+#include "cdb_make.h"
 #include "db.h"
 
 #define CDB_HEADER 2048
@@ -185,4 +186,16 @@ void db_close(struct db *d)
 {
   free(d->map);
   memset(d, 0, sizeof *d);
+}
+
+void db_make_free(struct cdb_make *cm)
+{
+  while (cm->head) {
+    struct cdb_hplist *next = cm->head->next;
+
+    free(cm->head);
+    cm->head = next;
+  }
+  free(cm->split);
+  cm->split = NULL;
 }

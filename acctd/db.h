@@ -47,4 +47,9 @@ int db_find(const struct db *d, const char *key, size_t n);
 int db_same(const struct db *d, const struct stat *st);
 void db_close(struct db *d);
 
+/* libowfat's cdb_make_finish() leaves its hash lists allocated (djb's
+ * writers exit right after); this frees them. */
+struct cdb_make;
+void db_make_free(struct cdb_make *cm);
+
 #endif

@@ -27,6 +27,7 @@ static void make(const char *const *keys, size_t n, const char *casemode)
     cdb_make_add(&cm, (const unsigned char *)keys[i], strlen(keys[i]),
                  (const unsigned char *)"OK", 2);
   cdb_make_finish(&cm);
+  db_make_free(&cm);
   close(fd);
 }
 

@@ -330,5 +330,10 @@ int main(int argc, char **argv)
          done, secs, (double)done / secs, percentile(hist, 0.5, done),
          percentile(hist, 0.99, done), kinds[K_OK], kinds[K_NOTFOUND],
          kinds[K_TEMP], kinds[K_OTHER], errors);
+  for (i = 0; i < o.threads; i++) free(w[i].hist);
+  for (i = 0; i < o.nkeys; i++) free(o.keys[i]);
+  free(o.keys);
+  free(w);
+  free(hist);
   return errors ? 1 : 0;
 }

@@ -64,7 +64,7 @@ s.ehlo("client.example.net")
 bad, n, end = [], 0, time.time() + 6
 known = ["alice@example.com", "alice+x@example.com", "ALICE@example.com",
          "x@lists.example.com", "postmaster@example.com"]
-while time.time() < end and n < 3000:
+while time.time() < end and n < 6000:
     if n % 50 == 0:
         s.rset(); s.mail("bob@example.net")
     code, msg = s.rcpt(known[n % len(known)])
