@@ -54,18 +54,25 @@ int listen_is_local(const char *specs)
   return 1;
 }
 
-static void load_passwords(struct httpd *h)
+/* The password file into h->pw; -1 (and a warning) if it cannot be
+ * read or has no account, leaving h->pw as it was. */
+static int load_passwords(struct httpd *h)
 {
+  char buf[PW_MAX + 1];
   int fd = open(h->st.password_file, O_RDONLY | O_CLOEXEC);
   ssize_t n;
 
-  if (fd < 0) die_sys(EXIT_PERM, "open", h->st.password_file);
-  n = read(fd, h->pw, PW_MAX);
+  if (fd < 0) { warn_sys("open", h->st.password_file); return -1; }
+  n = read(fd, buf, PW_MAX);
   close(fd);
-  if (n < 0) die_sys(EXIT_TEMP, "read", h->st.password_file);
-  h->pw[n] = 0;
-  if (!strchr(h->pw, ':'))
-    die_msg(EXIT_PERM, "no user:password line in ", h->st.password_file);
+  if (n < 0) { warn_sys("read", h->st.password_file); return -1; }
+  buf[n] = 0;
+  if (!strchr(buf, ':')) {
+    warn_msg("no user:password line in ", h->st.password_file);
+    return -1;
+  }
+  memcpy(h->pw, buf, (size_t)n + 1);
+  return 0;
 }
 
 /* Same time whatever the first differing byte. */
@@ -212,11 +219,17 @@ static void tick(void *ctx)
   status_sample(&h->st, (long long)time(NULL));
 }
 
+/* SIGHUP: the password file again; a broken one keeps the old. */
 static void reload(void *ctx)
 {
   struct httpd *h = ctx;
+  struct logline l;
 
-  if (h->st.password_file) load_passwords(h);
+  if (!h->st.password_file) return;
+  log_start(&l, "info", "reload");
+  log_str(&l, "file", h->st.password_file);
+  log_str(&l, "result", load_passwords(h) < 0 ? "kept_old" : "ok");
+  log_end(&l);
 }
 
 static const struct server_ops ops = {
@@ -243,7 +256,8 @@ int status_serve(void)
   if (!listen_is_local(h->st.listen) && !h->need_auth)
     die_msg(EXIT_PERM, "LISTEN is not loopback: PASSWORD_FILE is required"
             " for ", h->st.listen);
-  if (h->need_auth) load_passwords(h);
+  if (h->need_auth && load_passwords(h) < 0)
+    die_msg(EXIT_PERM, "no usable password file: ", h->st.password_file);
   status_sample(&h->st, (long long)time(NULL));
   s = server_new(&ops, h);
   server_listen_list(s, h->st.listen, 0600);

@@ -115,3 +115,21 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:s3cret "http://127.0.0.1:
 t_eq "$code" 200 "right password 200"
 code=$(curl -s -o /dev/null -w '%{http_code}' -u '# users:' "http://127.0.0.1:$PORT2/")
 t_eq "$code" 401 "comment lines are no accounts"
+AUTHSRV=$T_PID
+# SIGHUP reads the password file again; a broken one keeps the old
+printf 'admin:n3w\n' > "$T/pw"
+kill -HUP "$AUTHSRV"
+t_wait_log "$T/auth.log" "reload file=$T/pw result=ok" 5 &&
+  t_ok "SIGHUP reloads the password file" ||
+  t_fail "SIGHUP reloads the password file" "$(cat "$T/auth.log")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:n3w "http://127.0.0.1:$PORT2/")
+t_eq "$code" 200 "new password accepted"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:s3cret "http://127.0.0.1:$PORT2/")
+t_eq "$code" 401 "old password refused"
+echo 'garbage' > "$T/pw"
+kill -HUP "$AUTHSRV"
+t_wait_log "$T/auth.log" "result=kept_old" 5 &&
+  t_ok "a broken password file is not taken" ||
+  t_fail "a broken password file is not taken" "$(cat "$T/auth.log")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:n3w "http://127.0.0.1:$PORT2/")
+t_eq "$code" 200 "the last good password still works"
