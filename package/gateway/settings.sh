@@ -4,19 +4,36 @@
 # kept: the site may have chosen another path, and the Postfix wiring
 # reads the socket back from env/.
 
+# conf/D's sample files become ETC/D's when missing (the greylisting
+# whitelists, policyd's rules ...); a sample list of accounts only as
+# NAME.sample: the gateway must never accept the sample's addresses.
+install_conf() {
+  [ -d "$TOP/conf/$1" ] || return 0
+  mkdir -p "$ROOT$ETC/$1"
+  for f in "$TOP/conf/$1"/*; do
+    [ -f "$f" ] || continue
+    n=${f##*/}
+    case $1/$n in acctd/accounts.*) n=$n.sample ;; esac
+    [ -e "$ROOT$ETC/$1/$n" ] && continue
+    cp "$f" "$ROOT$ETC/$1/$n"; chmod 644 "$ROOT$ETC/$1/$n"
+    say "config $ROOT$ETC/$1/$n"
+  done
+}
+
 # env_default D NAME VALUE: set NAME only when env/ has no such file.
 env_default() {
   [ -e "$ROOT$ETC/service/$1/env/$2" ] || env_set "$1" "$2" "$3"
 }
 
 service_settings() {
+  install_conf "$1"
   case $1 in
     acctd)
       env_default acctd CDB "$ROOT$DATA/acctd/accounts.cdb"
       env_default acctd SOCKETMAP "unix:$ROOT$RUN/acctd/socketmap"
       cdb=$(env_get acctd CDB)
       if [ ! -e "$cdb" ]; then
-        src=$ROOT$ETC/accounts.txt
+        src=$ROOT$ETC/acctd/accounts.txt
         if [ -r "$src" ] && [ -x "$BIN/acctd-data" ]; then
           "$BIN/acctd-data" "$src" "$cdb" && chmod 644 "$cdb"
           say "accounts $cdb from $src"
@@ -32,15 +49,7 @@ service_settings() {
     policyd)
       env_default policyd LISTEN "unix:$ROOT$RUN/policyd/policy"
       env_default policyd DNS "127.0.0.1:53"
-      rules=$(env_get policyd RULES)
-      if [ -z "$rules" ]; then
-        rules=$ROOT$ETC/policyd.rules
-        env_set policyd RULES "$rules"
-      fi
-      [ -e "$rules" ] || for s in "$TOP"/conf/policyd/*rules* \
-                                   "$TOP"/conf/policyd.rules; do
-        [ -f "$s" ] && { cp "$s" "$rules"; say "rules $rules"; break; }
-      done ;;
+      env_default policyd RULES "$ROOT$ETC/policyd/rules" ;;
     reportd)
       # the status page looks at the Postfix instance that was wired
       if [ "$POSTFIX" = yes ] && [ -r "$POSTFIX_CONFIG/main.cf" ]; then

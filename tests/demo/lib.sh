@@ -82,8 +82,8 @@ demo_install() {
   mkdir -p "$S/zones"
   trafgen -s "$SEED" -n "$N" -L "$LAYERS" -x -A "$S/accounts.txt" \
     -Z "$S/zones" || return 1
-  mkdir -p "$ROOT/etc/imgate"
-  cp "$S/accounts.txt" "$ROOT/etc/imgate/accounts.txt"
+  mkdir -p "$ROOT/etc/imgate/acctd"
+  cp "$S/accounts.txt" "$ROOT/etc/imgate/acctd/accounts.txt"
   ROOT=$ROOT SVSCAN=no POSTFIX_CONFIG=$PFX_DIR/etc DAEMONS=$DAEMONS \
     RELAY_DOMAINS=example.com CONTENT_FILTER=$CONTENT \
     "$TOP/package/install" "$B" > "$S/install.out" 2>&1 ||
@@ -182,6 +182,16 @@ demo_wait_up() {
   fi
   printf 'demo: services up:'
   for d in $DAEMONS; do printf ' %s' "$d"; done; echo
+}
+
+# reportd's status page (text), as its status server shows it now.
+demo_status() {
+  case " $DAEMONS " in *" reportd "*) ;; *) return 0 ;; esac
+  command -v curl >/dev/null || return 0
+  l=$(sed -n 's/^inet://p' "$(env_file reportd LISTEN)" 2>/dev/null)
+  [ -n "$l" ] || return 0
+  echo; echo "===== reportd's status page (http://$l/status.txt) ====="
+  curl -s --max-time 10 "http://$l/status.txt"
 }
 
 # Every accepted message delivered (or the queue stuck: 60 s at most).
