@@ -242,7 +242,7 @@ static char *trim(char *s, char *e)
 /* Feeds every line of one open file to the dataset; 0 on failure. */
 static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
 {
-  static __thread char buf[LINE_MAX_ + 1];
+  char *buf = c->buf;
   size_t start = 0, end = 0;
   int n, eof = 0, skipping = 0;
   char *nl, *line;
@@ -349,7 +349,10 @@ int ds_load(struct dataset *ds)
 
   memset(&c, 0, sizeof c);
   c.ds = ds;
+  if (!(c.buf = malloc(LINE_MAX_ + 1))) return 0;
   for (i = 0; ok && i < ds->nfile; i++) ok = load_file(ds, i, &c);
+  free(c.buf);
+  c.buf = NULL;
   c.fname = NULL;
   c.line = 0;
   if (ok && ds->type->finish) ok = ds->type->finish(ds, &c);

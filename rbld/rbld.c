@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -141,7 +142,7 @@ static void query_log(const uint8_t *q, size_t n, const struct sockaddr *sa,
 static void *worker_run(void *arg)
 {
   struct worker *w = arg;
-  static __thread uint8_t in[BATCH][PKT], out[BATCH][PKT];
+  uint8_t (*in)[PKT] = malloc(BATCH * PKT), (*out)[PKT] = malloc(BATCH * PKT);
   struct mmsghdr rm[BATCH], sm[BATCH];
   struct iovec riov[BATCH], siov[BATCH];
   struct sockaddr_storage from[BATCH];
@@ -149,6 +150,7 @@ static void *worker_run(void *arg)
   unsigned i, k;
   int n, m;
 
+  if (!in || !out) die_msg(EXIT_TEMP, "out of memory", NULL);
   for (;;) {
 
     if (w->nfd > 1) {
@@ -415,7 +417,7 @@ static void snapshot_swap(struct zoneset *ns)
   unsigned i;
   int64_t t0 = ms_now();
 
-  if (!old) { config_free_retired(&G.cfg); return; }
+  if (!old) { config_free_retired(&G.cfg); malloc_trim(0); return; }
   /* A worker publishes what it holds before it re-reads G.snap, so once
    * none shows old, none can pick it up any more. */
   for (i = 0; i < G.nw + 1; i++)
@@ -425,6 +427,7 @@ static void snapshot_swap(struct zoneset *ns)
     }
   snapshot_free(old);
   config_free_retired(&G.cfg);
+  malloc_trim(0);
 }
 
 static void check_now(int first)
@@ -641,6 +644,11 @@ int main(int argc, char **argv)
 
   log_init("rbld");
   signal(SIGPIPE, SIG_IGN);
+  /* Big load-time arrays come from mmap and go back to the system when
+   * freed, instead of staying in a heap that only grows. */
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+  mallopt(M_ARENA_MAX, 2);
   options(argc, argv);
   G.cfg.gacl = -1;
   for (i = optind; i < argc; i++)

@@ -136,6 +136,7 @@ struct dsctx {
   uint32_t maxrange4;        /* 0: no limit */
   const uint8_t *def_rr;     /* default value for this file */
   int fatal;
+  char *buf;                 /* line buffer of the load */
 };
 void ds_warn(struct dsctx *c, const char *text);
 extern const uint8_t rr_default[5];   /* 127.0.0.2, no TXT */
