@@ -2,7 +2,9 @@
  * source.h - reading logs line by line into a struct stats, whatever
  * happens to them meanwhile.
  *
- * A LOG is a file, "-" (standard input), or a multilog directory: its
+ * A LOG is a file (gzip-compressed if its name ends in .gz, as
+ * logrotate leaves old ones), "-" (standard input), or a multilog
+ * directory: its
  * rotated files @<tai64n>.s (and .u) in name order, which is time
  * order, then current.  A rotated file whose name (the time it was
  * closed) is before the window is skipped unread, and so is a file

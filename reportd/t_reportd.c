@@ -331,6 +331,58 @@ static void t_virus(void)
   stats_free(&st);
 }
 
+/* Every prefix of each kind of line, and random bytes written into
+ * them, each in a buffer of its exact size: under ASan a read past the
+ * end of a line is caught.  Nothing may crash; counts do not matter. */
+static void t_fuzz(void)
+{
+  static const char *const seed[] = {
+    "@400000006956a2020000000a greyd: info: decision action=defer"
+    " reason=\"Reject new triplet\" client=192.0.2.7 net=192.0.2.0/24",
+    "@400000006956a2020000000a policyd: info: decision action=reject"
+    " rule=\"RBL \\\"MAIN\\x41\" client=2001:db8::1",
+    "@400000006956a2020000000a <5>(01234-01) Blocked INFECTED (a, b)"
+    " {DiscardedInbound}, LOCAL [192.0.2.9]:1 <a@b> -> <c@d>,<e@f>, x",
+    "Jan  1 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from"
+    " x[192.0.2.1]: 550 5.1.1 <u@example.com>: Recipient address"
+    " rejected: User unknown in relay recipient table; from=<a@b>",
+    "Jan  1 10:00:00 mx postfix/smtpd[1]: disconnect from x[1.2.3.4]"
+    " ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5",
+    "Jan  1 10:00:00 mx postfix/qmgr[2]: 37EF9A723EB: from=<b@x>,"
+    " size=424, nrcpt=3 (queue active)",
+    "2026-01-01T10:00:00.5+00:00 mx amavis[3]: (03-01) Passed CLEAN"
+    " {RelayedInbound}, [192.0.2.1]:5 <a@b> -> <c@d>, Hits: 1",
+    "2026-01-01T10:00:00Z mx greyd: greyd: info: decision action=pass",
+  };
+  struct stats st;
+  struct yearref y;
+  unsigned long long x = 42;
+  unsigned i, k, runs = 0;
+
+  stats_init(&st, NY, NY + 86400);
+  yearref_init(&y, NY + 86400);
+  for (i = 0; i < sizeof seed / sizeof *seed; i++) {
+    size_t len = strlen(seed[i]), n;
+
+    for (n = 0; n <= len; n++) {
+      char *b = malloc(n ? n : 1);
+
+      memcpy(b, seed[i], n);
+      stats_line(&st, &y, b, n);
+      for (k = 0; k < 20 && n; k++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        b[(x >> 33) % n] = (char)(x >> 25);
+        stats_line(&st, &y, b, n);
+        runs++;
+      }
+      free(b);
+    }
+  }
+  test_ok(runs > 10000 && st.lines == st.in_window + st.outside, "fuzzed"
+          " lines: no crash, every line counted once");
+  stats_free(&st);
+}
+
 /* --- the reader ------------------------------------------------------ */
 
 struct hook {
@@ -450,6 +502,7 @@ int main(void)
   t_topn_bounds();
   t_lines();
   t_virus();
+  t_fuzz();
   reader_case(1, "rotation while reading current", 3, 2, 1);
   /* lines read before the truncation stay counted */
   reader_case(2, "truncation while reading", 3, 1, 1);

@@ -30,6 +30,17 @@ one=$(reportd --since "2025-12-31 12:00" --until "2026-01-01 12:00" mail.log |
 two=$(reportd --since "2025-12-31 12:00" --until "2026-01-01 12:00" - < mail.log |
       grep 'rejected as unknown (550')
 t_eq "$two" "$one" "standard input read like a file"
+# a log compressed by logrotate gives the same report as the plain one
+T=$(t_tmpdir)
+gzip -c mail.log > "$T/mail.log.2.gz"
+touch -r mail.log "$T/mail.log.2.gz"
+plain=$(reportd --since "2025-12-31 12:00" --until "2026-01-01 12:00" mail.log)
+gz=$(reportd --since "2025-12-31 12:00" --until "2026-01-01 12:00" \
+     "$T/mail.log.2.gz")
+t_eq "$gz" "$plain" "a .gz log read like the plain one"
+printf 'not gzip at all\n' > "$T/bad.gz"
+reportd --since 2026-01-01 --until 2026-01-02 "$T/bad.gz" > /dev/null 2>&1
+t_eq $? 0 "a .gz that is no gzip is read as plain text (zlib's way)"
 
 # Usage and bad times are permanent errors; a missing log is temporary
 # and the report is still printed.
@@ -49,7 +60,6 @@ t_match "$out" "3  rejected as unknown" "report printed despite a missing log"
 
 # Truncated and rotated while being read, at a scale where the reader
 # is mid-file: a writer appends while reportd reads, then rotates.
-T=$(t_tmpdir)
 mkdir "$T/svc"
 line='@4000000069567a8000000000 greyd: info: decision action=defer reason="Reject new triplet" client=192.0.2.7'
 i=0
