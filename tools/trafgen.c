@@ -808,8 +808,10 @@ static int session(struct worker *w, unsigned ci, int early)
   ok = pending ? 1 : 0;
 fail:
   if (ok < 0) {
-    /* the connection broke: every recipient not yet final is pending */
+    /* the connection broke: every recipient not yet final is pending;
+     * without faults expected, that is a difference from the model */
     w->t[T_TEMPFAIL]++;
+    if (!w->fault_mode) w->t[T_MISMATCH]++;
     if (w->verbose || !w->fault_mode)
       fprintf(stderr, "trafgen: session client=%s failed: %s\n", c->addr,
               k.fd < 0 ? "connect" : "connection lost");
