@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,19 +102,36 @@ static int password_ok(const struct httpd *h, const char *cred, size_t n)
   return ok;
 }
 
-/* The value of the Authorization header, if it is Basic and matches. */
+/* The header named name (case does not matter), its value into *v. */
+static size_t header(const char *req, size_t n, const char *name,
+                     const char **v)
+{
+  size_t nl = strlen(name);
+  const char *p = memchr(req, '\n', n), *end = req + n;
+
+  while (p && ++p < end) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+
+    if (!e) e = end;
+    if ((size_t)(e - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+      for (p += nl + 1; p < e && (*p == ' ' || *p == '\t'); p++) ;
+      *v = p;
+      return (size_t)(e - p) - (e > p && e[-1] == '\r');
+    }
+    p = e;
+  }
+  return 0;
+}
+
+/* Basic credentials that match a line of the password file. */
 static int authorized(const struct httpd *h, const char *req, size_t n)
 {
-  const char *a = memmem(req, n, "\nAuthorization: Basic ", 22), *end;
+  const char *a;
   char enc[512], dec[512];
-  size_t el, dl = 0;
+  size_t el = header(req, n, "Authorization", &a), dl = 0;
 
-  if (!a) return 0;
-  a += 22;
-  end = memchr(a, '\n', n - (size_t)(a - req));
-  if (!end) return 0;
-  el = (size_t)(end - a);
-  if (el && a[el - 1] == '\r') el--;
+  if (el < 7 || strncasecmp(a, "Basic ", 6)) return 0;
+  for (a += 6, el -= 6; el && *a == ' '; a++, el--) ;
   if (el >= sizeof enc) return 0;
   memcpy(enc, a, el);
   enc[el] = 0;
@@ -186,7 +204,8 @@ static long request(struct conn *c, char *buf, size_t len)
     code = 405;
     reply(c, "405 Method Not Allowed", "text/plain", "Allow: GET, HEAD\r\n",
           "method not allowed\n", 19, 0);
-  } else if (h->need_auth && !authorized(h, buf, (size_t)(end - buf) + 2)) {
+  } else if (h->need_auth
+             && !authorized(h, buf, (size_t)(end - buf) + 2)) {
     code = 401;
     reply(c, "401 Unauthorized", "text/plain",
           "WWW-Authenticate: Basic realm=\"imgate status\"\r\n",

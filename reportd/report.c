@@ -261,12 +261,15 @@ static const char *const av_fixed[] = {
 
 static void sec_content(struct sink *o, const struct stats *st)
 {
-  static const struct topn_item *it[NAMES_TRACKED];
-  static struct row r[NAMES_TRACKED + 4];
+  const struct topn_item **it;
+  struct row *r;
   unsigned i, j, n = 0, k;
 
   section(o, "Content scanning (amavis)");
   if (!st->seen_amavis) { none_seen(o, "amavis"); return; }
+  it = calloc(NAMES_TRACKED, sizeof *it);
+  r = calloc(NAMES_TRACKED + 4, sizeof *r);
+  if (!it || !r) { free(it); free(r); note(o, "out of memory"); return; }
   for (i = 0; i < 4; i++) {
     const struct topn_item *x = topn_get(st->av_cat, av_fixed[i],
                                          strlen(av_fixed[i]));
@@ -281,6 +284,8 @@ static void sec_content(struct sink *o, const struct stats *st)
     r[n++].label = it[i]->key;
   }
   put_rows(o, r, n);
+  free(it);
+  free(r);
   count(o, st->av_msgs, "messages in all", "total");
   put_rate(o, st->av_blocked, st->av_msgs, "blocked");
   if (!st->virus->used) return;

@@ -113,6 +113,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:wrong "http://127.0.0.1:$
 t_eq "$code" 401 "wrong password 401"
 code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:s3cret "http://127.0.0.1:$PORT2/status.txt")
 t_eq "$code" 200 "right password 200"
+code=$(curl -s -o /dev/null -w '%{http_code}' \
+  -H "authorization:  basic $(printf admin:s3cret | base64)" \
+  "http://127.0.0.1:$PORT2/status.txt")
+t_eq "$code" 200 "header name and scheme in any case"
 code=$(curl -s -o /dev/null -w '%{http_code}' -u '# users:' "http://127.0.0.1:$PORT2/")
 t_eq "$code" 401 "comment lines are no accounts"
 AUTHSRV=$T_PID
