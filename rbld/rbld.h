@@ -230,15 +230,18 @@ uint32_t *index64(const uint64_t *v, size_t n);
 /* first position of key k (top 32 bits) or n */
 size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
 
-/* A compact sorted table of 32-bit keys, each with a value index: the
- * top 16 bits of a key select a slot of idx, the low 16 bits are kept
- * in lo[], the value index in a 1, 2 or 4 byte array.  About 3 bytes
- * an entry, and a lookup reads one slot and one cache line of keys. */
+/* A compact sorted table of 32-bit keys, each with a value index.  The
+ * top B bits of a key select a slot of idx (B grows with the table, up
+ * to 16, so a small table's index stays in cache); with B = 16 only the
+ * low 16 bits of each key are kept (lo16), otherwise the whole key
+ * (k32).  Value indexes take 1, 2 or 4 bytes.  A lookup reads one slot
+ * and about one cache line of keys. */
 struct ktab {
-  uint32_t *idx;             /* 65537 slots, NULL when empty */
-  uint16_t *lo;
+  uint32_t *idx;             /* (1 << bits) + 1 slots */
+  uint16_t *lo16;
+  uint32_t *k32;
   void *val;
-  int vw;                    /* bytes per value index */
+  int vw, bits;
   size_t n;
 };
 /* Builds t from v[0..n) (key << 32 | value), which it sorts in place

@@ -159,33 +159,41 @@ static int bucket_sort(uint64_t *v, size_t n, uint32_t *idx)
   return 1;
 }
 
+static void reindex(struct ktab *t, const uint64_t *v, size_t n)
+{
+  uint32_t h, sh = 64 - (uint32_t)t->bits;
+  size_t k = 0;
+
+  for (h = 0; h <= (1u << t->bits); h++) {
+    while (k < n && (v[k] >> sh) < h) k++;
+    t->idx[h] = (uint32_t)k;
+  }
+}
+
 int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 {
   uint32_t maxv = 0;
   size_t i, o;
+  uint32_t tmp[65537];
 
   memset(t, 0, sizeof *t);
   if (!n) { free(v); return 1; }
-  if (!(t->idx = malloc(65537 * sizeof *t->idx))) return 0;
-  if (!bucket_sort(v, n, t->idx)) return 0;
+  if (!bucket_sort(v, n, tmp)) return 0;
   for (i = 0, o = 0; i < n; i++)              /* drop duplicates */
     if (!o || v[o - 1] != v[i]) v[o++] = v[i];
-  if (o != n) {                               /* re-index after that */
-    size_t k = 0;
-    uint32_t h;
-    for (h = 0; h <= 65536; h++) {
-      while (k < o && (v[k] >> 48) < h) k++;
-      t->idx[h] = (uint32_t)k;
-    }
-  }
   n = o;
+  for (t->bits = 8; t->bits < 16 && (n >> t->bits) > 8; t->bits++) ;
+  if (!(t->idx = malloc(((1u << t->bits) + 1) * sizeof *t->idx))) return 0;
+  reindex(t, v, n);
   for (i = 0; i < n; i++) if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
   t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
-  t->lo = malloc(n * sizeof *t->lo);
+  if (t->bits == 16) t->lo16 = malloc(n * sizeof *t->lo16);
+  else t->k32 = malloc(n * sizeof *t->k32);
   t->val = malloc(n * (size_t)t->vw);
-  if (!t->lo || !t->val) return 0;
+  if ((!t->lo16 && !t->k32) || !t->val) return 0;
   for (i = 0; i < n; i++) {
-    t->lo[i] = (uint16_t)(v[i] >> 32);
+    if (t->lo16) t->lo16[i] = (uint16_t)(v[i] >> 32);
+    else t->k32[i] = (uint32_t)(v[i] >> 32);
     if (t->vw == 1) ((uint8_t *)t->val)[i] = (uint8_t)v[i];
     else if (t->vw == 2) ((uint16_t *)t->val)[i] = (uint16_t)v[i];
     else ((uint32_t *)t->val)[i] = (uint32_t)v[i];
@@ -195,19 +203,26 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
   return 1;
 }
 
+static uint32_t key_at(const struct ktab *t, size_t i)
+{
+  return t->lo16 ? t->lo16[i] : t->k32[i];
+}
+
 size_t ktab_find(const struct ktab *t, uint32_t k)
 {
-  size_t lo, hi;
-  uint16_t l = (uint16_t)k;
+  size_t lo, hi, end;
+  uint32_t h, want;
 
   if (!t->n) return t->n;
-  lo = t->idx[k >> 16];
-  hi = t->idx[(k >> 16) + 1];
+  h = k >> (32 - t->bits);
+  want = t->lo16 ? (k & 0xffff) : k;
+  lo = t->idx[h];
+  end = hi = t->idx[h + 1];
   while (lo < hi) {
     size_t m = (lo + hi) / 2;
-    if (t->lo[m] < l) lo = m + 1; else hi = m;
+    if (key_at(t, m) < want) lo = m + 1; else hi = m;
   }
-  return lo < t->idx[(k >> 16) + 1] && t->lo[lo] == l ? lo : t->n;
+  return lo < end && key_at(t, lo) == want ? lo : t->n;
 }
 
 uint32_t ktab_val(const struct ktab *t, size_t i)
@@ -217,16 +232,17 @@ uint32_t ktab_val(const struct ktab *t, size_t i)
   return ((const uint32_t *)t->val)[i];
 }
 
-/* does entry i still hold key k (which the caller found at some i0)? */
 uint32_t ktab_key(const struct ktab *t, size_t i, uint32_t k)
 {
-  return i < t->idx[(k >> 16) + 1] && t->lo[i] == (uint16_t)k;
+  if (i >= t->idx[(k >> (32 - t->bits)) + 1]) return 0;
+  return key_at(t, i) == (t->lo16 ? (k & 0xffff) : k);
 }
 
 void ktab_free(struct ktab *t)
 {
   free(t->idx);
-  free(t->lo);
+  free(t->lo16);
+  free(t->k32);
   free(t->val);
   memset(t, 0, sizeof *t);
 }
