@@ -131,6 +131,24 @@ static void note_start(struct svc *v, long long prev_since,
   v->nstarts++;
 }
 
+static void sample_one(struct status *s, const char *name)
+{
+  struct svc *v = find_svc(s, name);
+  long long prev;
+  unsigned long ppid;
+  int first;
+
+  if (!v) return;
+  prev = v->since;
+  ppid = v->pid;
+  first = !v->sampled;
+  if (read_svc(s, v) < 0) return;
+  v->sampled = 1;
+  note_start(v, prev, ppid, first);
+}
+
+/* Every service of SERVICE_DIR, and its log service NAME/log when it
+ * has one under supervise (as svstat DIR DIR/log shows them). */
 void status_sample(struct status *s, long long now)
 {
   DIR *d = opendir(s->service_dir);
@@ -138,23 +156,17 @@ void status_sample(struct status *s, long long now)
 
   (void)now;
   if (!d) return;
-  /* sorted below; find_svc() appends new ones at the end */
   while ((e = readdir(d))) {
-    struct svc *v;
-    long long prev;
-    unsigned long ppid;
-    int first;
+    char p[600], log[300];
 
-    if (e->d_name[0] == '.') continue;
-    if (!(v = find_svc(s, e->d_name))) continue;
-    prev = v->since;
-    ppid = v->pid;
-    first = !v->sampled;
-    if (read_svc(s, v) < 0) continue;
-    v->sampled = 1;
-    note_start(v, prev, ppid, first);
+    if (e->d_name[0] == '.' || strlen(e->d_name) > 200) continue;
+    sample_one(s, e->d_name);
+    path2(p, sizeof p, s->service_dir, e->d_name, "log/supervise");
+    snprintf(log, sizeof log, "%s/log", e->d_name);
+    if (access(p, F_OK) == 0) sample_one(s, log);
   }
   closedir(d);
+  /* find_svc() appends newcomers: keep the page in name order */
   qsort(s->svc, s->nsvc, sizeof s->svc[0], by_svc_name);
 }
 

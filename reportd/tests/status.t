@@ -24,9 +24,13 @@ touch "$T/queue/deferred/A/1" "$T/queue/deferred/A/2" "$T/queue/active/3"
   echo '@4000000069567a8100000000 greyd: fatal: unable to open /x: No such file or directory'
   echo '@4000000069567a8200000000 greyd: info: decision action=pass'
 } > "$S/good/log/main/current"
+mkdir -p "$S/good/log"
+printf '#!/bin/sh\nexec cat > /dev/null\n' > "$S/good/log/run"
+chmod +x "$S/good/log/run"
 t_bg supervise "$S/good"; SV1=$T_PID
+t_bg supervise "$S/good/log"
 t_bg supervise "$S/crashy"; SV2=$T_PID
-t_atexit "svc -dx '$S/good' '$S/crashy'"
+t_atexit "svc -dx '$S/good' '$S/good/log' '$S/crashy'"
 sleep 1
 
 export SERVICE_DIR=$S POSTFIX_QUEUE=$T/queue DISK_DIRS="$T /nonexistent"
@@ -37,6 +41,7 @@ out=$(reportd --status)
 t_eq $? 0 "--status exits 0"
 t_match "$out" "^  good +up \(pid [0-9]+\) [0-9]+ seconds +1 restarts in the last hour$" \
   "steady service up"
+t_match "$out" "^  good/log +up \(pid [0-9]+\) " "its log service too"
 t_match "$out" "^ +2  deferred$" "deferred queue counted"
 t_match "$out" "^ +1  active$" "active queue counted"
 t_match "$out" "^ +0  hold$" "empty hold queue"
