@@ -25,7 +25,7 @@ touch "$T/queue/deferred/A/1" "$T/queue/deferred/A/2" "$T/queue/active/3"
   echo '@4000000069567a8200000000 greyd: info: decision action=pass'
 } > "$S/good/log/main/current"
 mkdir -p "$S/good/log"
-printf '#!/bin/sh\nexec cat > /dev/null\n' > "$S/good/log/run"
+printf '#!/bin/sh\nexec sleep 300\n' > "$S/good/log/run"
 chmod +x "$S/good/log/run"
 t_bg supervise "$S/good"; SV1=$T_PID
 t_bg supervise "$S/good/log"
@@ -41,7 +41,8 @@ out=$(reportd --status)
 t_eq $? 0 "--status exits 0"
 t_match "$out" "^  good +up \(pid [0-9]+\) [0-9]+ seconds +1 restarts in the last hour$" \
   "steady service up"
-t_match "$out" "^  good/log +up \(pid [0-9]+\) " "its log service too"
+t_match "$out" "^  good/log +up \(pid [0-9]+\) [0-9]+ seconds +1 restarts in the last hour$" \
+  "its log service too"
 t_match "$out" "^ +2  deferred$" "deferred queue counted"
 t_match "$out" "^ +1  active$" "active queue counted"
 t_match "$out" "^ +0  hold$" "empty hold queue"
@@ -70,6 +71,8 @@ t_match "$txt" "^  crashy .* restarts in the last hour  FLAPPING$" \
   "crash loop flagged as flapping"
 t_match "$txt" "^  good +up .* 1 restarts in the last hour$" \
   "steady service not flagged"
+t_match "$txt" "^  good/log +up .* 1 restarts in the last hour$" \
+  "steady log service not flagged"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
 t_eq "$code" 404 "unknown path 404"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/")
