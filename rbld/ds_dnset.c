@@ -1,27 +1,45 @@
 /* ds_dnset.c - domain names with values.  "name" lists the name only,
- * "*.name" its subdomains only, ".name" both.  Two sorted arrays (plain
- * and wildcard); a query tries the exact name first (which decides, even
- * when it is an exclusion), then the longest listed wildcard parent.
- * TXT "$" is the listed entry's name, as rbldnsd does. */
+ * "*.name" its subdomains only, ".name" both.  Two hash tables (plain
+ * and wildcard) over records packed in one blob; a query tries the
+ * exact name first (which decides, even when it is an exclusion), then
+ * the longest listed wildcard parent.  TXT "$" is the listed entry's
+ * name, as rbldnsd does. */
 #include <stdlib.h>
 #include <string.h>
 #include "rbld.h"
 
-struct dnent {
-  const uint8_t *ldn;         /* [length without the final 0][labels] */
-  uint32_t v;
-};
+/* record in the blob: value u32, next u32 (offset + 1 of the next record
+ * for the same name, 0 = last), length u8, name (wire form, no final 0) */
+#define R_V 0
+#define R_NEXT 4
+#define R_LEN 8
+#define R_NAME 9
 
-struct dnarr {
-  struct dnent *e;
-  size_t n, a;
+struct offs { uint32_t *v; size_t n, a; };
+struct dnhash {
+  uint32_t *slot;             /* offset + 1 of a name's first record */
+  uint32_t mask;
   unsigned minlab, maxlab;
 };
-
 struct dnset {
-  struct dnarr p, w;
+  uint8_t *blob;
+  size_t bn, ba;
+  struct offs lp, lw;         /* records, while loading */
+  struct dnhash p, w;
   struct rrtab rr;
 };
+
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4);
+                                          return v; }
+static void set32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static uint32_t hash(const uint8_t *s, unsigned n)
+{
+  uint32_t h = 2166136261u;
+
+  while (n--) { h ^= *s++; h *= 16777619u; }
+  return h ^ (h >> 15);
+}
 
 static int start(struct dataset *ds, struct dsctx *c)
 {
@@ -34,31 +52,56 @@ static int start(struct dataset *ds, struct dsctx *c)
   return 1;
 }
 
-static int push(struct dnarr *r, const uint8_t *ldn, uint32_t v,
-                unsigned nlab)
+static int push(struct offs *o, uint32_t off)
 {
-  if (r->n == r->a) {
-    size_t na = r->a ? r->a * 2 : 256;
-    struct dnent *ne = xrealloc(r->e, na * sizeof *ne);
-    if (!ne) return 0;
-    r->e = ne;
-    r->a = na;
+  if (o->n == o->a) {
+    size_t na = o->a ? o->a * 2 : 1024;
+    uint32_t *nv = xrealloc(o->v, na * sizeof *nv);
+    if (!nv) return 0;
+    o->v = nv;
+    o->a = na;
   }
-  r->e[r->n].ldn = ldn;
-  r->e[r->n++].v = v;
-  if (nlab > r->maxlab) r->maxlab = nlab;
-  if (nlab < r->minlab) r->minlab = nlab;
+  o->v[o->n++] = off;
   return 1;
+}
+
+static long record(struct dnset *s, const uint8_t *dn, unsigned len0,
+                   uint32_t v)
+{
+  size_t need = R_NAME + len0, off = s->bn;
+
+  if (off + need > 0xfffffff0u) return -1;
+  if (s->bn + need > s->ba) {
+    size_t na = s->ba ? s->ba * 2 : 65536;
+    uint8_t *nb;
+    while (na < s->bn + need) na *= 2;
+    if (!(nb = xrealloc(s->blob, na))) return -1;
+    s->blob = nb;
+    s->ba = na;
+  }
+  set32(s->blob + off + R_V, v);
+  set32(s->blob + off + R_NEXT, 0);
+  s->blob[off + R_LEN] = (uint8_t)len0;
+  memcpy(s->blob + off + R_NAME, dn, len0);
+  s->bn += need;
+  return (long)off;
+}
+
+static void labels(struct dnhash *h, unsigned nlab)
+{
+  if (nlab > h->maxlab) h->maxlab = nlab;
+  if (nlab < h->minlab) h->minlab = nlab;
 }
 
 static int line(struct dataset *ds, char *s, struct dsctx *c)
 {
   struct dnset *set = ds->d;
-  uint8_t dn[DN_MAX + 1], *ldn;
+  uint8_t dn[DN_MAX + 1];
   const uint8_t *rr;
   unsigned len, nlab;
   int excl = 0, wild, plain;
   uint32_t v = 0;
+  long off;
 
   if (*s == ':') return default_line(c, s);
   if (*s == '!') { excl = 1; s = skipspace(s + 1); }
@@ -72,33 +115,53 @@ static int line(struct dataset *ds, char *s, struct dsctx *c)
   dn_lower(dn);
   if (!entry_value(c, s, excl, &rr)) return !c->fatal;
   if (rr && !(v = rrtab_add(&set->rr, rr))) return 0;
-  if (!(ldn = arena_alloc(&ds->ar, len + 1))) return 0;
-  ldn[0] = (uint8_t)(len - 1);
-  memcpy(ldn + 1, dn, len);
   nlab = dn_labels(dn);
-  if (plain && !push(&set->p, ldn, v, nlab)) return 0;
-  if (wild && !push(&set->w, ldn, v, nlab)) return 0;
+  if (plain) {
+    if ((off = record(set, dn, len - 1, v)) < 0 ||
+        !push(&set->lp, (uint32_t)off)) return 0;
+    labels(&set->p, nlab);
+  }
+  if (wild) {
+    if ((off = record(set, dn, len - 1, v)) < 0 ||
+        !push(&set->lw, (uint32_t)off)) return 0;
+    labels(&set->w, nlab);
+  }
   return 1;
 }
 
-static int cmp(const void *x, const void *y)
+static int same_name(const uint8_t *r, const uint8_t *dn, unsigned len0)
 {
-  const struct dnent *a = x, *b = y;
-  int r;
-
-  if (a->ldn[0] != b->ldn[0]) return a->ldn[0] < b->ldn[0] ? -1 : 1;
-  if ((r = memcmp(a->ldn + 1, b->ldn + 1, a->ldn[0]))) return r;
-  return a->v < b->v ? -1 : a->v > b->v;
+  return r[R_LEN] == len0 && !memcmp(r + R_NAME, dn, len0);
 }
 
-static void sort_arr(struct dnarr *r)
+/* Every record of the list into the table; a repeated name is chained
+ * behind its first record, an identical (name, value) dropped. */
+static int build(struct dnset *s, struct dnhash *h, struct offs *o)
 {
-  size_t i, o = 0;
+  size_t size = 16, i;
 
-  if (r->n > 1) qsort(r->e, r->n, sizeof *r->e, cmp);
-  for (i = 0; i < r->n; i++)
-    if (!o || cmp(&r->e[o - 1], &r->e[i])) r->e[o++] = r->e[i];
-  r->n = o;
+  while (size < o->n * 2) size *= 2;
+  if (!(h->slot = calloc(size, sizeof *h->slot))) return 0;
+  h->mask = (uint32_t)size - 1;
+  for (i = 0; i < o->n; i++) {
+    uint8_t *r = s->blob + o->v[i];
+    uint32_t k = hash(r + R_NAME, r[R_LEN]) & h->mask;
+    for (;; k = (k + 1) & h->mask) {
+      uint8_t *q;
+      if (!h->slot[k]) { h->slot[k] = o->v[i] + 1; break; }
+      q = s->blob + h->slot[k] - 1;
+      if (!same_name(q, r + R_NAME, r[R_LEN])) continue;
+      for (;;) {                       /* walk the chain, then append */
+        if (get32(q + R_V) == get32(r + R_V)) break;
+        if (!get32(q + R_NEXT)) { set32(q + R_NEXT, o->v[i] + 1); break; }
+        q = s->blob + get32(q + R_NEXT) - 1;
+      }
+      break;
+    }
+  }
+  free(o->v);
+  memset(o, 0, sizeof *o);
+  return 1;
 }
 
 static int finish(struct dataset *ds, struct dsctx *c)
@@ -106,44 +169,46 @@ static int finish(struct dataset *ds, struct dsctx *c)
   struct dnset *s = ds->d;
 
   (void)c;
-  sort_arr(&s->p);
-  sort_arr(&s->w);
-  ds->entries = s->p.n + s->w.n;
-  return 1;
+  ds->entries = s->lp.n + s->lw.n;
+  if (s->bn && s->bn < s->ba) {
+    uint8_t *nb = realloc(s->blob, s->bn);
+    if (nb) { s->blob = nb; s->ba = s->bn; }
+  }
+  return build(s, &s->p, &s->lp) && build(s, &s->w, &s->lw);
 }
 
-static const struct dnent *find(const struct dnarr *r, const uint8_t *dn,
-                                unsigned len0)
+static const uint8_t *find(const struct dnset *s, const struct dnhash *h,
+                           const uint8_t *dn, unsigned len0)
 {
-  size_t lo = 0, hi = r->n;
+  uint32_t k;
 
-  while (lo < hi) {               /* first entry >= (len0, dn) */
-    size_t m = (lo + hi) / 2;
-    const uint8_t *k = r->e[m].ldn;
-    int d = k[0] != len0 ? (k[0] < len0 ? -1 : 1) : memcmp(k + 1, dn, len0);
-    if (d < 0) lo = m + 1;
-    else hi = m;
+  if (!h->slot) return NULL;
+  for (k = hash(dn, len0) & h->mask; h->slot[k]; k = (k + 1) & h->mask) {
+    const uint8_t *r = s->blob + h->slot[k] - 1;
+    if (same_name(r, dn, len0)) return r;
   }
-  if (lo < r->n && r->e[lo].ldn[0] == len0 &&
-      !memcmp(r->e[lo].ldn + 1, dn, len0))
-    return &r->e[lo];
   return NULL;
 }
 
-static int answer_all(const struct dataset *ds, const struct dnarr *r,
-                      const struct dnent *e, const struct qinfo *qi,
-                      struct answer *a)
+static int answer_all(const struct dataset *ds, const uint8_t *r,
+                      const struct qinfo *qi, struct answer *a)
 {
   const struct dnset *s = ds->d;
-  const struct dnent *end = r->e + r->n;
-  const uint8_t *k = e->ldn;
+  const uint8_t *q;
+  uint8_t name0[DN_MAX + 1];
   char name[DN_MAX + 2];
 
-  if (!e->v) return 0;                      /* excluded */
-  dn_to_text(k + 1, name, sizeof name);
-  for (; e < end && e->ldn[0] == k[0] && !memcmp(e->ldn + 1, k + 1, k[0]);
-       e++)
-    ans_a_txt(a, qi->tflag, s->rr.v[e->v], name, ds);
+  for (q = r; ; q = s->blob + get32(q + R_NEXT) - 1) {
+    if (!get32(q + R_V)) return 0;            /* excluded */
+    if (!get32(q + R_NEXT)) break;
+  }
+  memcpy(name0, r + R_NAME, r[R_LEN]);
+  name0[r[R_LEN]] = 0;
+  dn_to_text(name0, name, sizeof name);
+  for (q = r; ; q = s->blob + get32(q + R_NEXT) - 1) {
+    ans_a_txt(a, qi->tflag, s->rr.v[get32(q + R_V)], name, ds);
+    if (!get32(q + R_NEXT)) break;
+  }
   return Q_FOUND;
 }
 
@@ -151,20 +216,18 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
                  struct answer *a)
 {
   const struct dnset *s = ds->d;
-  const uint8_t *dn = qi->dn;
+  const uint8_t *dn = qi->dn, *r;
   unsigned len0 = qi->dnlen - 1, nlab = qi->nlab;
-  const struct dnent *e;
 
   if (!nlab) return 0;
   if (nlab <= s->p.maxlab && nlab >= s->p.minlab &&
-      (e = find(&s->p, dn, len0)))
-    return answer_all(ds, &s->p, e, qi, a);
-  if (!s->w.n) return 0;
+      (r = find(s, &s->p, dn, len0)))
+    return answer_all(ds, r, qi, a);
+  if (!s->w.slot || s->w.minlab == LAB_MAX) return 0;
   do { len0 -= *dn + 1u; dn += *dn + 1; nlab--; }
   while (nlab > s->w.maxlab);
   for (; nlab >= s->w.minlab && nlab > 0; nlab--) {
-    if ((e = find(&s->w, dn, len0)))
-      return answer_all(ds, &s->w, e, qi, a);
+    if ((r = find(s, &s->w, dn, len0))) return answer_all(ds, r, qi, a);
     len0 -= *dn + 1u;
     dn += *dn + 1;
   }
@@ -175,8 +238,11 @@ static void release(struct dataset *ds)
 {
   struct dnset *s = ds->d;
 
-  free(s->p.e);
-  free(s->w.e);
+  free(s->blob);
+  free(s->lp.v);
+  free(s->lw.v);
+  free(s->p.slot);
+  free(s->w.slot);
   rrtab_free(&s->rr);
   free(s);
   ds->d = NULL;
