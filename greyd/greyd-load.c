@@ -269,5 +269,11 @@ int main(int argc, char **argv)
          L.done ? L.lat[L.done - 1] / 1000.0 : 0.0, L.defer, L.pass,
          L.other, L.errors);
   if (L.answered && fclose(L.answered) != 0) return 111;
+  for (i = 0; i < conns; i++)
+    if (cs[i].fd >= 0) close(cs[i].fd);
+  free(cs);
+  free(L.lat);
+  free(L.replay);
+  close(ep);
   return L.errors || L.done < L.n ? 111 : 0;
 }

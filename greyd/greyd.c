@@ -669,5 +669,9 @@ int main(void)
                      (unsigned)settings[S_SOCKET_MODE].num);
   rc = server_run(g.srv);
   log_flush(&g);
+  store_close(g.st);
+  wlist_free(g.wl);
+  classifier_free(g.cl);
+  free(g.in.v), free(g.in.items), free(g.work.v), free(g.work.items);
   return rc;
 }

@@ -200,7 +200,9 @@ static void test_wlist(void)
   test_num(wlist_sender(w, "ALERTS@example.com"), 1, "sender exact");
   test_num(wlist_sender(w, ""), 0, "null sender not by domain");
   write_file(c, "192.0.2.0/33\n");
-  test_num(wlist_load(wlist_new(), c, NULL, NULL, why, sizeof why), -1,
+  wlist_free(w);
+  w = wlist_new();
+  test_num(wlist_load(w, c, NULL, NULL, why, sizeof why), -1,
            "bad prefix refused");
   test_ok(strstr(why, "line 1") != NULL, "bad line reported");
   wlist_free(w);

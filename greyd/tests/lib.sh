@@ -6,7 +6,7 @@
 #   gd_req SOCK ADDR NAME HELO SENDER RCPT [STATE]   the action line
 #   gd_reason LOG N                the reason of the Nth decision line
 #   gd_clock SECONDS               greyd's time: GD_T0 + SECONDS, frozen
-GD_DIR=${GD_DIR:-$(t_tmpdir)}
+[ -n "${GD_DIR:-}" ] || { GD_DIR=$(t_tmpdir); T_DIRS="$T_DIRS $GD_DIR"; }
 GD_T0=1700000000
 echo $GD_T0 > "$GD_DIR/clock"
 

@@ -34,7 +34,7 @@ pg_run() {
 pg_start() {
   pg_usable || return 1
   PG_PORT=${1:-$(t_port 25432)}
-  PG_DIR=$(t_tmpdir)
+  PG_DIR=$(t_tmpdir); T_DIRS="$T_DIRS $PG_DIR"
   chown postgres "$PG_DIR"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U greyd \
     --auth=trust -E UTF8 --no-sync > "$PG_DIR/initdb.log" 2>&1 || {
