@@ -6,3 +6,8 @@ policyd_LIBS = -lcares -lowfat
 UNIT_TESTS += t_policyd
 t_policyd_OBJS = policyd/t_policyd.o policyd/rules.o policyd/dns.o
 t_policyd_LIBS = -lcares -lowfat
+
+# the benchmark's load generator (bench/policyd)
+PROGS += policyd-load
+policyd-load_OBJS = policyd/policyd-load.o
+policyd-load_LIBS = -lowfat
