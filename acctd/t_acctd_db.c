@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "cdb_make.h"
+#include "addr.h"
 #include "db.h"
 #include "lookup.h"
 #include "test.h"
@@ -90,6 +91,23 @@ static void test_lookup(void)
   test_str(why, "unknown", "why for a plain notfound");
   lookup(&d, "+", "\"q\"@example.com", 15, &why);
   test_str(why, "quoted", "why for the quoted form");
+  {
+    /* the longest keys: too long to be stored; UTF-8 that grows when
+     * lower-cased (U+023A, 2 bytes, becomes U+2C65, 3 bytes) */
+    char big[ADDR_MAX + 8];
+    size_t k;
+
+    memset(big, 'a', sizeof big);
+    memcpy(big + ADDR_MAX - 4, "@x.y", 4);
+    test_str(result(lookup(&d, "+", big, ADDR_MAX + 1, &why)), "notfound",
+             "key over ADDR_MAX: notfound");
+    test_str(why, "too_long", "key over ADDR_MAX: why");
+    for (k = 0; k + 2 <= ADDR_MAX - 4; k += 2) memcpy(big + k, "\xc8\xba", 2);
+    memcpy(big + k, "@x.y", 4);
+    test_str(result(lookup(&d, "+", big, k + 4, &why)), "notfound",
+             "key growing when lower-cased: notfound, no overflow");
+    test_str(why, "unknown", "key growing when lower-cased: why");
+  }
   db_close(&d);
   test_str(result(lookup(&d, "+", "alice@example.com", 17, &why)), "temp",
            "no cdb: temp");
