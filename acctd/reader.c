@@ -219,6 +219,13 @@ static int ldif_line(struct reader *r, const char *s, size_t n)
 int reader_line(struct reader *r, const char *s, size_t n)
 {
   r->line++;
+  if (r->line == 1 && n >= 2 && ((s[0] == '\xff' && s[1] == '\xfe')
+                                 || (s[0] == '\xfe' && s[1] == '\xff')))
+    return bad(r, 1, "UTF-16 text (convert it: iconv -f UTF-16 -t UTF-8)");
+  if (r->line == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+    s += 3;                       /* a UTF-8 byte order mark */
+    n -= 3;
+  }
   if (n && s[n - 1] == '\r') n--;
   if (r->format == READ_LDIF) return ldif_line(r, s, n);
   if (n >= READER_LINE_MAX) return bad(r, r->line, "line too long");

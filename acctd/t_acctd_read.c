@@ -54,6 +54,9 @@ static const struct { const char *src; int keep; const char *want; } text[] = {
   { "x@example.com extra\n", 0,
     "ERR src:1: text after the address (one address per line)" },
   { "x@\n", 0, "ERR src:1: empty domain" },
+  { "\xef\xbb\xbf" "bom@example.com\r\n", 0, "bom@example.com" },
+  { "\xff\xfe" "b\0o\0m\0", 0,
+    "ERR src:1: UTF-16 text (convert it: iconv -f UTF-16 -t UTF-8)" },
 };
 
 static void test_text(void)
