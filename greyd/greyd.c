@@ -243,9 +243,15 @@ static void retry_text(char *out, size_t room, uint32_t wait)
   snprintf(secs, sizeof secs, "%u", wait ? wait : 1);
   if (!(*t >= '0' && *t <= '9')) o = (size_t)snprintf(out, room, "4.7.1 ");
   for (; *t && o + 16 < room; t++) {
-    if (t[0] == '%' && t[1] == 's') { o += (size_t)snprintf(out + o, room - o, "%s", secs); t++; }
-    else if (t[0] == '%' && t[1] == '%') { out[o++] = '%'; t++; }
-    else out[o++] = *t;
+    if (t[0] == '%' && t[1] == 's') {
+      o += (size_t)snprintf(out + o, room - o, "%s", secs);
+      t++;
+    } else if (t[0] == '%' && t[1] == '%') {
+      out[o++] = '%';
+      t++;
+    } else {
+      out[o++] = *t;
+    }
   }
   out[o] = 0;
 }

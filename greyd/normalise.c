@@ -48,7 +48,8 @@ static size_t unbatv(char *l, size_t n)
   b = memchr(a, '=', n - p);
   if (!b) return n;
   /* the tag is the part that looks like one; the other is the user */
-  if (is_batv_tag(a, (size_t)(b - a)) || !is_batv_tag(b + 1, n - (size_t)(b + 1 - l))) {
+  if (is_batv_tag(a, (size_t)(b - a))
+      || !is_batv_tag(b + 1, n - (size_t)(b + 1 - l))) {
     size_t rest = n - (size_t)(b + 1 - l);
 
     if (b[1] == '=') { b++; rest--; }    /* btv1==tag==user */

@@ -105,8 +105,16 @@ static int flush_out(struct pg *p)
 static PGresult *next_result(struct pg *p, int *bad)
 {
   while (PQisBusy(p->conn)) {
-    if (wait_fd(p, POLLIN) < 0) { fail(p, "wait", "timeout"); *bad = 1; return NULL; }
-    if (!PQconsumeInput(p->conn)) { fail(p, "read", NULL); *bad = 1; return NULL; }
+    if (wait_fd(p, POLLIN) < 0) {
+      fail(p, "wait", "timeout");
+      *bad = 1;
+      return NULL;
+    }
+    if (!PQconsumeInput(p->conn)) {
+      fail(p, "read", NULL);
+      *bad = 1;
+      return NULL;
+    }
   }
   return PQgetResult(p->conn);
 }
@@ -124,7 +132,12 @@ static PGresult *query_result(struct pg *p, ExecStatusType want)
     return NULL;
   }
   end = next_result(p, &bad);
-  if (end) { PQclear(end); PQclear(r); fail(p, "result", "extra"); return NULL; }
+  if (end) {
+    PQclear(end);
+    PQclear(r);
+    fail(p, "result", "extra");
+    return NULL;
+  }
   if (bad) { PQclear(r); return NULL; }
   return r;
 }

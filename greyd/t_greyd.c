@@ -37,7 +37,8 @@ static void test_sender(void)
       "bounce-md_#.#.#-#@mandrill.example" },
     { "list-bounces+user=example.com@lists.example.org", "+",
       "list-bounces@lists.example.org" },
-    { "msgid-a1b2c3d4e5@bounce.example.com", "+", "msgid-#@bounce.example.com" },
+    { "msgid-a1b2c3d4e5@bounce.example.com", "+",
+      "msgid-#@bounce.example.com" },
     { "newsletter@example.com", "+", "newsletter@example.com" },
     { "\"quoted local\"@example.com", "+", "\"quoted local\"@example.com" },
     { "a%b@example.com", "+", "a%b@example.com" },
@@ -140,7 +141,8 @@ static void test_decide(void)
     step(at + 301, &t, &c, i == 4 ? R_AWL_ADD : R_RETRY, 301, name);
   }
   memset(&t, 0, sizeof t);
-  step(T + 5 * 3600, &t, &c, R_AWL, 0, "whitelisted client: new triplet passes");
+  step(T + 5 * 3600, &t, &c, R_AWL, 0,
+       "whitelisted client: new triplet passes");
   test_num(t.found, 0, "no triplet kept for a whitelisted client");
   step(T + 5 * 3600 + 3024000 + 3600 + 1, &t, &c, R_NEW, 0,
        "whitelisting ends 35 days after last seen");

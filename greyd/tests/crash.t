@@ -14,12 +14,14 @@ sleep 2
 kill -9 "$GD_PID_crash"
 wait "$LOAD"
 cnt=$(wc -l < "$GD_DIR/answered")
-t_match "$cnt" '^[1-9][0-9]{4,}$' "tens of thousands answered before kill -9 ($cnt)"
+t_match "$cnt" '^[1-9][0-9]{4,}$' \
+  "tens of thousands answered before kill -9 ($cnt)"
 t_match "$(cat "$GD_DIR/load1.out")" 'errors=[1-9]' "the load saw greyd die"
 gd_start after STORE="$GD_DIR/db" || { t_fail "greyd restarts"; exit 1; }
 greyd-load -u "$GD_DIR/after.sock" -c 8 -f "$GD_DIR/answered" -t 120 \
   > "$GD_DIR/load2.out" 2>&1
-t_match "$(cat "$GD_DIR/load2.out")" "requests=$cnt .*defer=$cnt pass=0 other=0 errors=0" \
+t_match "$(cat "$GD_DIR/load2.out")" \
+  "requests=$cnt .*defer=$cnt pass=0 other=0 errors=0" \
   "every answered request replayed and deferred"
 t_eq "$(grep -c 'reason="Reject new triplet"' "$GD_DIR/after.log")" 0 \
   "no answered triplet was lost"

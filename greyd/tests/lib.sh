@@ -28,8 +28,10 @@ gd_clock() { echo $((GD_T0 + $1)) > "$GD_DIR/clock.new" &&
   mv "$GD_DIR/clock.new" "$GD_DIR/clock"; }
 
 gd_req() {
-  printf 'request=smtpd_access_policy\nprotocol_state=%s\nclient_address=%s\nclient_name=%s\nreverse_client_name=%s\nhelo_name=%s\nsender=%s\nrecipient=%s\n\n' \
-    "${7:-RCPT}" "$2" "$3" "$3" "$4" "$5" "$6" |
+  { printf 'request=smtpd_access_policy\nprotocol_state=%s\n' "${7:-RCPT}"
+    printf 'client_address=%s\nclient_name=%s\n' "$2" "$3"
+    printf 'reverse_client_name=%s\nhelo_name=%s\n' "$3" "$4"
+    printf 'sender=%s\nrecipient=%s\n\n' "$5" "$6"; } |
     socat -t 10 - "UNIX-CONNECT:$1" | head -1
 }
 

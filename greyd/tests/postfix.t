@@ -42,14 +42,17 @@ behaviour() {
     case $s in alpha) b=10000 ;; bravo) b=14000 ;; charlie) b=18000 ;;
       delta) b=22000 ;; echo) b=26000 ;; esac
     gd_clock $b
-    r1=$(rcpt 203.0.113.9 '[UNAVAILABLE]' '[203.0.113.9]' $s@example.net c@example.com)
+    r1=$(rcpt 203.0.113.9 '[UNAVAILABLE]' '[203.0.113.9]' $s@example.net \
+         c@example.com)
     gd_clock $((b + 301))
-    r2=$(rcpt 203.0.113.9 '[UNAVAILABLE]' '[203.0.113.9]' $s@example.net c@example.com)
+    r2=$(rcpt 203.0.113.9 '[UNAVAILABLE]' '[203.0.113.9]' $s@example.net \
+         c@example.com)
     t_eq "${r1%% *} ${r2%% *}" "450 250" "$k: pass $s after greylisting"
   done
   t_match "$(grep 'client=203.0.113.9 ' "$GD_DIR/$k.log" | tail -1)" \
     'reason="Pass and auto-whitelist IP"' "$k: fifth pass auto-whitelists"
-  r=$(rcpt 203.0.113.9 '[UNAVAILABLE]' '[203.0.113.9]' new@example.net c@example.com)
+  r=$(rcpt 203.0.113.9 '[UNAVAILABLE]' '[203.0.113.9]' new@example.net \
+      c@example.com)
   t_eq "$r" "250 2.1.5 Ok" "$k: auto-whitelisted client accepted at once"
   t_match "$(grep 'client=203.0.113.9 ' "$GD_DIR/$k.log" | tail -1)" \
     'reason="Pass new triplet from white listed IP"' "$k: whitelisted reason"

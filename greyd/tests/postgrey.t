@@ -21,8 +21,11 @@ t_wait_path "$P/sock" 20 || { t_fail "postgrey starts"; cat "$P/log"; exit 1; }
 
 T0=1700000000
 preq() {
-  printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nclient_name=unknown\nsender=%s\nrecipient=%s\npolicy_test_time=%s\n\n' \
-    "$1" "$2" "$3" "$4" | socat -t 10 - "UNIX-CONNECT:$P/sock" | head -1
+  { printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n'
+    printf 'client_address=%s\nclient_name=unknown\n' "$1"
+    printf 'sender=%s\nrecipient=%s\n' "$2" "$3"
+    printf 'policy_test_time=%s\n\n' "$4"; } |
+    socat -t 10 - "UNIX-CONNECT:$P/sock" | head -1
 }
 preq 203.0.113.77 passed@example.org b@example.com $T0 > /dev/null
 r=$(preq 203.0.113.77 passed@example.org b@example.com $((T0 + 400)))
@@ -43,7 +46,8 @@ out=$(greyd-dump -p "$GD_DIR/db" < "$P/dump" 2>&1)
 t_eq "$out" "greyd-dump: imported 7 triplets, 2 clients, skipped 0" \
   "greyd-dump -p imports them"
 t_eq "$(greyd-dump -t "$GD_DIR/db" | grep passed@ | cut -f2-7)" \
-  "$(printf '203.0.113.0/24\tpassed@example.org\tb@example.com\t%s\t%s\t1' $T0 $((T0 + 400)))" \
+  "$(printf '203.0.113.0/24\tpassed@example.org\tb@example.com\t%s\t%s\t1' \
+     $T0 $((T0 + 400)))" \
   "passed triplet imported as passed"
 t_eq "$(greyd-dump -t "$GD_DIR/db" | grep waiting@ | cut -f7)" 0 \
   "waiting triplet imported as waiting"
@@ -58,11 +62,13 @@ gd_start imp STORE="$GD_DIR/db" || { t_fail "greyd starts"; exit 1; }
 S=$GD_DIR/imp.sock
 t_eq "$(gd_req "$S" 203.0.113.77 unknown x passed@example.org b@example.com)" \
   "action=DUNNO" "imported passed triplet passes"
-t_eq "$(gd_reason "$GD_DIR/imp.log" 1)" "Pass cached triplet" "as a cached triplet"
+t_eq "$(gd_reason "$GD_DIR/imp.log" 1)" "Pass cached triplet" \
+  "as a cached triplet"
 t_eq "$(gd_req "$S" 203.0.113.77 unknown x waiting@example.org b@example.com)" \
   "action=DUNNO" "imported waiting triplet passes its retry"
 t_eq "$(gd_reason "$GD_DIR/imp.log" 2)" "Pass retry" "as a retry"
 t_eq "$(gd_req "$S" 198.51.100.9 unknown x new@example.net c@example.com)" \
   "action=DUNNO" "imported auto-whitelisted client passes"
-t_eq "$(gd_reason "$GD_DIR/imp.log" 3)" "Pass new triplet from white listed IP" \
+t_eq "$(gd_reason "$GD_DIR/imp.log" 3)" \
+  "Pass new triplet from white listed IP" \
   "as a whitelisted client"

@@ -9,10 +9,11 @@ DEFER="action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try again in 300 seconds"
 # only PTRNUL counts: a named client with an address HELO passes
 gd_start only STORE="$GD_DIR/db1" SUSPICIOUS=PTRNUL || t_fail "greyd starts"
 S=$GD_DIR/only.sock
-t_eq "$(gd_req "$S" 203.0.113.5 mx.example.org '[203.0.113.5]' a@example.org b@example.com)" \
+A=a@example.org B=b@example.com
+t_eq "$(gd_req "$S" 203.0.113.5 mx.example.org '[203.0.113.5]' $A $B)" \
   "action=DUNNO" "SUSPICIOUS=PTRNUL: HELO_IP alone passes"
 t_eq "$(gd_reason "$GD_DIR/only.log" 1)" "Pass unsuspicious client" "reason"
-t_eq "$(gd_req "$S" 203.0.113.5 unknown mx.example.org a@example.org b@example.com)" \
+t_eq "$(gd_req "$S" 203.0.113.5 unknown mx.example.org $A $B)" \
   "$DEFER" "SUSPICIOUS=PTRNUL: no PTR is greylisted"
 gd_stop only
 
@@ -23,41 +24,49 @@ gd_start always STORE="$GD_DIR/db2" SUSPICIOUS=always PREPEND=yes \
   t_fail "greyd starts"
 gd_clock 0
 tcp() {
-  printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nclient_name=%s\nreverse_client_name=%s\nhelo_name=%s\nsender=%s\nrecipient=%s\n\n' \
-    "$1" "$2" "$2" "$3" "$4" "$5" | socat -t 10 - TCP:127.0.0.1:$P | head -1
+  { printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n'
+    printf 'client_address=%s\nclient_name=%s\n' "$1" "$2"
+    printf 'reverse_client_name=%s\nhelo_name=%s\n' "$2" "$3"
+    printf 'sender=%s\nrecipient=%s\n\n' "$4" "$5"; } |
+    socat -t 10 - TCP:127.0.0.1:$P | head -1
 }
-t_eq "$(tcp 198.51.100.5 mail.example.net mail.example.net a@example.org b@example.com)" \
+M=mail.example.net
+t_eq "$(tcp 198.51.100.5 $M $M $A $B)" \
   "$DEFER" "SUSPICIOUS=always greylists a clean client (inet listener)"
 gd_clock 312
-t_eq "$(tcp 198.51.100.5 mail.example.net mail.example.net a@example.org b@example.com)" \
-  "action=PREPEND X-Greylist: delayed 312 seconds by greyd" "PREPEND on the pass after the delay"
-t_eq "$(tcp 198.51.100.5 mail.example.net mail.example.net a@example.org b@example.com)" \
+t_eq "$(tcp 198.51.100.5 $M $M $A $B)" \
+  "action=PREPEND X-Greylist: delayed 312 seconds by greyd" \
+  "PREPEND on the pass after the delay"
+t_eq "$(tcp 198.51.100.5 $M $M $A $B)" \
   "action=DUNNO" "no PREPEND on a cached pass"
 # IPv6: the triplet is the /64
 gd_clock 1000
-t_eq "$(tcp 2001:db8:1:2::5 unknown x a@example.org b@example.com)" "$DEFER" "IPv6 new triplet"
+t_eq "$(tcp 2001:db8:1:2::5 unknown x $A $B)" "$DEFER" "IPv6 new triplet"
 gd_clock 1400
-t_eq "$(tcp 2001:db8:1:2:ffff::9 unknown x a@example.org b@example.com)" \
-  "action=PREPEND X-Greylist: delayed 400 seconds by greyd" "IPv6 retry from the same /64 passes"
-t_eq "$(tcp 2001:db8:1:3::5 unknown x a@example.org b@example.com)" "$DEFER" "another /64 is new"
-t_match "$(grep 'client=2001:db8:1:2:ffff::9' "$GD_DIR/always.log")" ' net=2001:db8:1:2::/64 ' \
+t_eq "$(tcp 2001:db8:1:2:ffff::9 unknown x $A $B)" \
+  "action=PREPEND X-Greylist: delayed 400 seconds by greyd" \
+  "IPv6 retry from the same /64 passes"
+t_eq "$(tcp 2001:db8:1:3::5 unknown x $A $B)" "$DEFER" "another /64 is new"
+t_match "$(grep 'client=2001:db8:1:2:ffff::9' "$GD_DIR/always.log")" \
+  ' net=2001:db8:1:2::/64 ' \
   "IPv6 net logged as /64"
 gd_stop always
 
 # IPV4_CIDR=32: the exact address
 gd_start exact STORE="$GD_DIR/db3" IPV4_CIDR=32 || t_fail "greyd starts"
 gd_clock 0
-gd_req "$GD_DIR/exact.sock" 192.0.2.10 unknown x a@example.org b@example.com > /dev/null
+gd_req "$GD_DIR/exact.sock" 192.0.2.10 unknown x $A $B > /dev/null
 gd_clock 301
-t_eq "$(gd_req "$GD_DIR/exact.sock" 192.0.2.11 unknown x a@example.org b@example.com)" \
+t_eq "$(gd_req "$GD_DIR/exact.sock" 192.0.2.11 unknown x $A $B)" \
   "$DEFER" "IPV4_CIDR=32: the neighbour address is a new triplet"
 gd_stop exact
 
 # DELAY=1 on the real clock
 rm -f "$GD_DIR/clock"
 gd_start fast STORE="$GD_DIR/db4" DELAY=1 || t_fail "greyd starts"
-t_eq "$(gd_req "$GD_DIR/fast.sock" 192.0.2.20 unknown x a@example.org b@example.com)" \
-  "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try again in 1 seconds" "DELAY=1: new triplet"
+t_eq "$(gd_req "$GD_DIR/fast.sock" 192.0.2.20 unknown x $A $B)" \
+  "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try again in 1 seconds" \
+  "DELAY=1: new triplet"
 sleep 1.2
-t_eq "$(gd_req "$GD_DIR/fast.sock" 192.0.2.20 unknown x a@example.org b@example.com)" \
+t_eq "$(gd_req "$GD_DIR/fast.sock" 192.0.2.20 unknown x $A $B)" \
   "action=DUNNO" "DELAY=1: passes a second later"
