@@ -622,6 +622,7 @@ static void open_log(void)
 static void start_threads(void)
 {
   sigset_t all;
+  pthread_attr_t attr;
   unsigned i, nz = G.cfg.nz + 1;
 
   sigfillset(&all);
@@ -629,10 +630,14 @@ static void start_threads(void)
   for (i = 0; i < G.nw + 1; i++)
     if (!(G.w[i].st = calloc(nz, sizeof *G.w[i].st)))
       die_msg(EXIT_TEMP, "out of memory", NULL);
+  /* a fixed stack: under softlimit -m the default would be the whole
+   * stack limit, for every thread */
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
   for (i = 0; i < G.nw; i++)
-    if (pthread_create(&G.w[i].th, NULL, worker_run, &G.w[i]))
+    if (pthread_create(&G.w[i].th, &attr, worker_run, &G.w[i]))
       die_msg(EXIT_TEMP, "unable to start a worker thread", NULL);
-  if (pthread_create(&G.w[G.nw].th, NULL, tcp_run, &G.w[G.nw]))
+  if (pthread_create(&G.w[G.nw].th, &attr, tcp_run, &G.w[G.nw]))
     die_msg(EXIT_TEMP, "unable to start the TCP thread", NULL);
 }
 
