@@ -85,7 +85,8 @@ d1=$(echo $DS | cut -d' ' -f1)
 echo 60 > "$ROOT/etc/imgate/service/$d1/env/SITE_SETTING"
 envs=$(cat "$ROOT"/etc/imgate/service/*/env/* | md5sum)
 inst
-t_eq "$(cat "$S/install.out")" "install: done:$DS" "a second install changes nothing"
+t_eq "$(grep -v "^install: note:" "$S/install.out")" "install: done:$DS" \
+  "a second install changes nothing"
 t_eq "$(cat "$ROOT"/etc/imgate/service/*/env/* | md5sum)" "$envs" \
   "a second install keeps env/ as the site left it"
 

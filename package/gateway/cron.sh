@@ -62,7 +62,8 @@ EOF
 #!/bin/sh
 # The private zones from greyd's and policyd's logs; rbld reloads them.
 PATH=$BIN:/usr/bin:/bin
-exec setuidgid rbld rbld-harvest -o $ROOT$DATA/rbld $ROOT$LOGS/greyd $ROOT$LOGS/policyd
+d=\$(cat $ROOT$ETC/service/rbld/env/ROOT 2>/dev/null || echo $ROOT$DATA/rbld)
+exec rbld-harvest -n 5 -t 1d -b "\$d/black" -w "\$d/white" $ROOT$LOGS/policyd $ROOT$LOGS/greyd
 EOF
     echo "*/$HARVEST_MINUTES * * * * root $ROOT$ETC/cron/harvest" >> "$cron.new"
   fi

@@ -112,21 +112,16 @@ demo_settings() {
     demo_rules > "$(cat "$(env_file policyd RULES)")" ;;
   esac
   case " $DAEMONS " in *" rbld "*)
-    d=$ROOT/var/lib/imgate/rbld
+    d=$(cat "$(env_file rbld ROOT)")
     cp "$S/zones/main.ip4set" "$S/zones/second.ip4set" "$d/"
     chmod 644 "$d"/*.ip4set
-    demo_rbld_settings "$d" ;;
+    e=$(svc_dir rbld)/env
+    echo 127.0.0.1 > "$e/IP"
+    echo 53 > "$e/PORT"
+    echo "$DEMO_ZONE_MAIN:ip4set:main.ip4set $DEMO_ZONE_SECOND:ip4set:second.ip4set" \
+      > "$e/ZONES" ;;
   esac
   return 0
-}
-
-# rbld's service takes rbldnsd's arguments from env/ (see package/rbld).
-demo_rbld_settings() {
-  e=$(svc_dir rbld)/env
-  [ -d "$e" ] || return 0
-  echo "127.0.0.1/53" > "$e/BIND" 2>/dev/null
-  echo "$DEMO_ZONE_MAIN:ip4set:main.ip4set $DEMO_ZONE_SECOND:ip4set:second.ip4set" \
-    > "$e/ZONES"
 }
 
 SVSCAN_PID="" RBLDNSD_PID=""
