@@ -250,12 +250,14 @@ static void safe_rule(const char *r, char *out, size_t room)
 /* the most frequent rule among h[0..n), the latest on a tie */
 static const char *top_rule(const struct hit *h, size_t n)
 {
-  const char *best = h[n - 1].rule;
+  const char *best;
   size_t i, j, bc = 0;
 
+  if (n > 256) { h += n - 256; n = 256; }      /* the last 256 only */
+  best = h[n - 1].rule;
   for (i = n; i-- > 0; ) {
     size_t c = 0;
-    for (j = 0; j < n && n <= 256; j++) c += !strcmp(h[j].rule, h[i].rule);
+    for (j = 0; j < n; j++) c += !strcmp(h[j].rule, h[i].rule);
     if (c > bc) { bc = c; best = h[i].rule; }
   }
   return best;
