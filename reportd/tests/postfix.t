@@ -34,6 +34,11 @@ sleep 1
 r=$(pfx_rcpt --xclient-addr 198.51.100.8 --from s@example.net --to carol@example.com)
 t_match "$r" "^451 4.3.0" "lookup failure 451"
 t_wait_log "$(pfx_log)" "status=sent" 10 || t_fail "mail delivered (discarded)"
+# postlogd writes a little after the client got its reply: wait for the
+# four RCPT rejections before reading
+i=0
+while [ "$(grep -c 'reject: RCPT from' "$(pfx_log)")" -lt 4 ] && [ $i -lt 100 ]
+do sleep 0.1; i=$((i+1)); done
 
 until=@$(( $(date +%s) + 60 ))
 out=$(reportd --since -1h --until "$until" "$(pfx_log)")
@@ -62,6 +67,10 @@ t_match "$out" "^ +0  lines not understood$" "every Postfix line understood"
 r=$(pfx_send --xclient-addr 192.0.2.1 --from s@example.net --to hold@example.com)
 t_match "$r" "^250 .*queued" "mail to hold@ accepted"
 t_wait_log "$(pfx_log)" "hold: " 10
+# cleanup is done with it when it logs its message-id: then it is held
+i=0
+while [ "$(grep -c 'cleanup.*: message-id=' "$(pfx_log)")" -lt 2 ] &&
+      [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 sleep 1
 export SERVICE_DIR=$T/none POSTFIX_QUEUE=$PFX_DIR/queue \
   POSTFIX_CONFIG=$PFX_DIR/etc DISK_DIRS=$T PROCS=master
