@@ -33,8 +33,16 @@ svscan=$(sed -n 's/^install: svscan .* started (pid \([0-9]*\))$/\1/p' "$S/insta
 [ -n "$svscan" ] && t_atexit "kill $svscan"
 t_match "$svscan" '^[0-9]+$' "install starts svscan on the service directory"
 
+# a daemon's user: the one its run script switches to, or env/USER for
+# one that drops privileges itself (rbld)
+duser() {
+  u=$(grep -v '^[[:space:]]*#' "$TOP/package/$1/run" |
+      sed -n 's/.*setuidgid \([a-z]*\).*/\1/p' | head -n 1)
+  [ -n "$u" ] || u=$(cat "$TOP/package/$1/env/USER")
+  echo "$u"
+}
 for d in $DS; do
-  u=$(sed -n 's/.*setuidgid \([a-z]*\).*/\1/p' "$TOP/package/$d/run")
+  u=$(duser "$d")
   t_eq "$(stat -c '%U %a' "$ROOT/var/lib/imgate/$d")" "$u 750" "$d: data directory"
   t_eq "$(stat -c '%U %a' "$ROOT/run/imgate/$d")" "$u 755" "$d: socket directory"
   t_eq "$(stat -c '%U' "$ROOT/var/log/imgate/$d")" "imgatelog" "$d: log directory"
@@ -107,8 +115,7 @@ t_eq "$(ls "$ROOT/usr/local/bin" | wc -l)" 0 "programs removed"
 t_eq "$(ls "$ROOT/etc/cron.d")" "" "cron jobs removed"
 "$TOP/package/uninstall" > "$S/uninstall2.out" 2>&1
 t_eq "$(cat "$S/uninstall2.out")" "uninstall: done" "a second uninstall does nothing"
-t_eq "$(stat -c %U "$ROOT/var/lib/imgate/$d1")" \
-  "$(sed -n 's/.*setuidgid \([a-z]*\).*/\1/p' "$TOP/package/$d1/run")" "data kept (no PURGE)"
+t_eq "$(stat -c %U "$ROOT/var/lib/imgate/$d1")" "$(duser "$d1")" "data kept (no PURGE)"
 # userdel refuses a uid that some process runs as: another sandbox on
 # this machine (a demo) may use the same uid in its own /etc
 uid=$(id -u imgatelog)
