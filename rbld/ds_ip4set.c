@@ -153,7 +153,7 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
     size_t p = ktab_find(t, k);
     if (p == t->n) continue;
     if (ktab_val(t, p) == 0) return 0;          /* excluded here */
-    ip4_text(qi->ip4, ip);
+    if (qi->tflag & QT_TXT) ip4_text(qi->ip4, ip);
     for (; ktab_key(t, p, k); p++)
       ans_a_txt(a, qi->tflag, s->rr.v[ktab_val(t, p)], ip, ds);
     return Q_FOUND;

@@ -352,10 +352,19 @@ size_t dn_to_text(const uint8_t *dn, char *out, size_t room)
   return o;
 }
 
+/* dotted quad, by hand: this runs for every TXT answer */
 char *ip4_text(uint32_t a, char *buf)
 {
-  snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
-           (a >> 8) & 255, a & 255);
+  char *p = buf;
+  int i;
+
+  for (i = 24; i >= 0; i -= 8) {
+    unsigned o = (a >> i) & 255;
+    if (o >= 100) *p++ = (char)('0' + o / 100);
+    if (o >= 10) *p++ = (char)('0' + o / 10 % 10);
+    *p++ = (char)('0' + o % 10);
+    *p++ = i ? '.' : 0;
+  }
   return buf;
 }
 
