@@ -22,7 +22,7 @@ void html_put(FILE *o, const char *s)
 }
 
 static const char *const layer_color[L_N] = {
-  "#7b3294", "#e66101", "#5e8fcc", "#1a9641"
+  "#7b3294", "#5e8fcc", "#e66101", "#1a9641"
 };
 
 #define STYLE \
@@ -122,7 +122,7 @@ static void svg_axis(FILE *o, const struct stats *st, double bw,
 static void svg_hours(FILE *o, const struct stats *st)
 {
   static const char *const name[L_N] = {
-    "recipient validation", "envelope policy", "greylisting",
+    "recipient validation", "greylisting", "envelope policy",
     "content scanning"
   };
   unsigned long long max = bucket_max(st);

@@ -13,8 +13,9 @@
 #include "topn.h"
 
 /* The layers a recipient passes, in the order of the suite's Postfix
- * wiring (reject_unlisted_recipient, policyd, greyd, then amavis). */
-enum layer { L_RCPT, L_POLICY, L_GREY, L_CONTENT, L_N };
+ * wiring (package/gateway/postfix.sh: reject_unlisted_recipient, greyd,
+ * policyd, then amavis as content_filter). */
+enum layer { L_RCPT, L_GREY, L_POLICY, L_CONTENT, L_N };
 
 /* greyd's reasons (doc/LOGS), in that order. */
 enum {

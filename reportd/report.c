@@ -133,8 +133,8 @@ void funnel(const struct stats *st, struct layer_row row[L_N])
     st->av_rcpts - st->av_blocked_rcpts };
   /* Postfix does not log the RCPTs it accepts: those passed on are the
    * requests of the next layer, or the recipients of queued mail. */
-  if (st->seen_policy) row[L_RCPT].passed = st->pol_total;
-  else if (st->seen_grey) row[L_RCPT].passed = grey;
+  if (st->seen_grey) row[L_RCPT].passed = grey;
+  else if (st->seen_policy) row[L_RCPT].passed = st->pol_total;
   else row[L_RCPT].passed = st->queued_rcpts;
   row[L_RCPT].in = row[L_RCPT].rejected + row[L_RCPT].passed;
 }
