@@ -126,36 +126,64 @@ static int cmp48(const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-/* In-place MSD radix step on the top 16 bits (no second buffer, so a
- * big dataset does not need twice its memory at load), then each slot
- * is sorted on its own; the slot boundaries become the index. */
+/* One in-place MSD radix pass on the byte at shift: 256 write heads,
+ * each moving forward through its own region, so the permutation stays
+ * cache-friendly.  b[0..256] gets the region bounds. */
+static void flag_pass(uint64_t *v, size_t n, int shift, size_t *b)
+{
+  size_t next[256], i;
+  unsigned d;
+
+  memset(b, 0, 257 * sizeof *b);
+  for (i = 0; i < n; i++) b[((v[i] >> shift) & 255) + 1]++;
+  for (d = 0; d < 256; d++) b[d + 1] += b[d];
+  memcpy(next, b, sizeof next);
+  for (d = 0; d < 256; d++)
+    while (next[d] < b[d + 1]) {
+      uint64_t x = v[next[d]];
+      unsigned e = (unsigned)(x >> shift) & 255;
+      while (e != d) {                       /* carry x to its region */
+        uint64_t y = v[next[e]];
+        v[next[e]++] = x;
+        x = y;
+        e = (unsigned)(x >> shift) & 255;
+      }
+      v[next[d]++] = x;
+    }
+}
+
+static void isort48(uint64_t *v, size_t n)
+{
+  size_t i, j;
+
+  for (i = 1; i < n; i++) {
+    uint64_t x = v[i], k = x & 0xffffffffffffull;
+    for (j = i; j > 0 && (v[j - 1] & 0xffffffffffffull) > k; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+/* Sorts in place (no second buffer, so a big dataset does not need
+ * twice its memory at load): two byte passes on the top 16 bits, then
+ * each of the 65536 small slots; idx gets the slot bounds. */
 static int bucket_sort(uint64_t *v, size_t n, uint32_t *idx)
 {
-  uint32_t *next = malloc(65536 * sizeof *next);
-  size_t i;
-  uint32_t h;
+  size_t b0[257], b1[257];
+  unsigned t, j;
 
-  if (!next) return 0;
-  memset(idx, 0, 65537 * sizeof *idx);
-  for (i = 0; i < n; i++) idx[(v[i] >> 48) + 1]++;
-  for (h = 0; h < 65536; h++) idx[h + 1] += idx[h];
-  memcpy(next, idx, 65536 * sizeof *next);
-  for (h = 0; h < 65536; h++)
-    while (next[h] < idx[h + 1]) {
-      uint64_t x = v[next[h]];
-      uint32_t d = (uint32_t)(x >> 48);
-      while (d != h) {                       /* cycle x to its slot */
-        uint64_t y = v[next[d]];
-        v[next[d]++] = x;
-        x = y;
-        d = (uint32_t)(x >> 48);
-      }
-      v[next[h]++] = x;
+  flag_pass(v, n, 56, b0);
+  for (t = 0; t < 256; t++) {
+    size_t len = b0[t + 1] - b0[t];
+    flag_pass(v + b0[t], len, 48, b1);
+    for (j = 0; j < 256; j++) {
+      size_t lo = b0[t] + b1[j], m = b1[j + 1] - b1[j];
+      idx[(t << 8) | j] = (uint32_t)lo;
+      if (m > 32) qsort(v + lo, m, sizeof *v, cmp48);
+      else if (m > 1) isort48(v + lo, m);
     }
-  free(next);
-  for (h = 0; h < 65536; h++)
-    if (idx[h + 1] - idx[h] > 1)
-      qsort(v + idx[h], idx[h + 1] - idx[h], sizeof *v, cmp48);
+  }
+  idx[65536] = (uint32_t)n;
   return 1;
 }
 
