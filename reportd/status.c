@@ -39,6 +39,7 @@ static struct setting tab[] = {
   { "PASSWORD_FILE", SET_STRING, NULL, 0, 0, 0, 0 },
   { "LOGS", SET_STRING, "/var/log/imgate", 0, 0, 0, 0 },
   { "POSTFIX_CONFIG", SET_STRING, "/etc/postfix", 0, 0, 0, 0 },
+  { "MAILLOG", SET_STRING, "/var/log/mail.log", 0, 0, 0, 0 },
 };
 
 void status_init(struct status *s)
@@ -56,6 +57,7 @@ void status_init(struct status *s)
   s->password_file = tab[8].str;
   s->logs = tab[9].str;
   s->postfix_config = tab[10].str;
+  s->maillog = tab[11].str;
 }
 
 /* --- services -------------------------------------------------------- */
@@ -510,32 +512,43 @@ static void put_problem(struct out *o, const char *l)
   fputs("</code></td></tr>\n", o->f);
 }
 
+/* The latest problems of one log file, under a heading. */
+static void put_problems(struct out *o, const char *name, const char *path,
+                         char *buf, char **lines, unsigned max)
+{
+  unsigned j, k = tail_problems(path, buf, lines, max);
+
+  if (!k) return;
+  if (o->html) {
+    fputs("<h3>", o->f); html_put(o->f, name);
+    fputs("</h3>\n<table>\n", o->f);
+  } else
+    fprintf(o->f, "  %s\n", name);
+  for (j = 0; j < k; j++) put_problem(o, lines[j]);
+  if (o->html) fputs("</table>\n", o->f);
+}
+
+/* Each service's multilog current, then Postfix's log (its warning,
+ * error, fatal and panic lines). */
 static void put_errors(struct out *o, struct status *s)
 {
   char *buf = malloc(TAIL_BYTES + 1), **lines = calloc(s->errors + 1,
                                                        sizeof *lines);
-  unsigned i, j;
+  unsigned i;
 
   heading(o, "Latest warnings and errors");
   for (i = 0; buf && lines && i < s->nsvc; i++) {
     char p[600];
-    unsigned k;
 
     path2(p, sizeof p, s->logs, s->svc[i].name, "current");
     if (access(p, F_OK) < 0) {
       path2(p, sizeof p, s->service_dir, s->svc[i].name, s->log_subdir);
       strncat(p, "/current", sizeof p - strlen(p) - 1);
     }
-    k = tail_problems(p, buf, lines, s->errors);
-    if (!k) continue;
-    if (o->html) {
-      fputs("<h3>", o->f); html_put(o->f, s->svc[i].name);
-      fputs("</h3>\n<table>\n", o->f);
-    } else
-      fprintf(o->f, "  %s\n", s->svc[i].name);
-    for (j = 0; j < k; j++) put_problem(o, lines[j]);
-    if (o->html) fputs("</table>\n", o->f);
+    put_problems(o, s->svc[i].name, p, buf, lines, s->errors);
   }
+  if (buf && lines)
+    put_problems(o, s->maillog, s->maillog, buf, lines, s->errors);
   free(buf);
   free(lines);
 }

@@ -13,6 +13,8 @@
  *   POSTFIX_QUEUE  Postfix's queue_directory          (/var/spool/postfix)
  *   POSTFIX_CONFIG for "postqueue -j" when the queue directories cannot
  *                  be read (not root or postfix)      (/etc/postfix)
+ *   MAILLOG        Postfix's log, for its latest warnings
+ *                  (/var/log/mail.log)
  *   DISK_DIRS      directories whose file system is shown
  *   PROCS          process names to count
  *   FLAP_RESTARTS  restarts in an hour that flag a service as flapping (3)
@@ -42,7 +44,7 @@ struct svc {
 
 struct status {
   const char *service_dir, *log_subdir, *queue_dir, *disk_dirs, *procs;
-  const char *listen, *password_file, *logs, *postfix_config;
+  const char *listen, *password_file, *logs, *postfix_config, *maillog;
   unsigned flap, errors;
   struct svc svc[MAX_SERVICES];
   unsigned nsvc;

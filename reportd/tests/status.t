@@ -35,6 +35,10 @@ sleep 1
 
 export SERVICE_DIR=$S POSTFIX_QUEUE=$T/queue DISK_DIRS="$T /nonexistent"
 export PROCS="$SLEEPER nosuchprocess"
+printf '%s\n' 'Dec  4 10:00:00 mx postfix/smtpd[9]: connect from x[192.0.2.1]' \
+  'Dec  4 10:00:01 mx postfix/smtpd[9]: warning: hostname x does not resolve to address 192.0.2.1' \
+  > "$T/mail.log"
+export MAILLOG=$T/mail.log
 TZ=UTC; export TZ
 
 out=$(reportd --status)
@@ -53,6 +57,8 @@ t_match "$out" "^ +0  nosuchprocess$" "process count zero"
 t_match "$out" "^    2026-01-01 13:45 greyd: warning: store timeout ms=1000$" \
   "latest warning with its time"
 t_match "$out" "greyd: fatal: unable to open /x" "latest fatal error"
+t_match "$out" "^    Dec  4 10:00:01 mx postfix/smtpd\[9\]: warning: hostname x" \
+  "Postfix's latest warning"
 if printf '%s\n' "$out" | grep -q 'decision action=pass'; then
   t_fail "info lines are not errors"
 else t_ok "info lines are not errors"; fi
