@@ -110,5 +110,11 @@ while [ $i -lt 8 ]; do
 done
 for p in $pids; do wait "$p"; done
 t_eq "$(cat "$D"/load.* | wc -l)" 40 "load with dead DNS: 40 answers"
-t_eq "$(cat "$D"/load.* | awk -F'\t' '$2 > 400' | wc -l)" 0 \
-  "load with dead DNS: none over DEADLINE"
+t_eq "$(grep -c 'decision .*client=192.0.2.1[0-9][0-9] ' "$D/dead.log")" 40 \
+  "load with dead DNS: 40 decisions logged"
+t_eq "$(grep 'decision .*client=192.0.2.1[0-9][0-9] ' "$D/dead.log" |
+        sed 's/.* ms=//' | awk '$1 > 400 { print }')" "" \
+  "load with dead DNS: policyd answered each within DEADLINE"
+# the clients' own clocks add their scheduling on a busy machine
+t_eq "$(cat "$D"/load.* | awk -F'\t' '$2 > 500' | wc -l)" 0 \
+  "load with dead DNS: each client had its answer within DEADLINE + 100 ms"

@@ -1,0 +1,64 @@
+#!/bin/sh
+# policyd asks a list only when a rule that can still match needs it,
+# and caches answers, negative ones too, for their TTL (CACHE_MAX_TTL at
+# most); CACHE_SIZE=0 asks every time.  Counted by policyd's own stats
+# line at exit, so the test holds whichever server (rbld or dnsmock.py)
+# serves the zones.
+. "$IMGATE_TOP/tests/lib/common.sh"
+. "$IMGATE_TOP/policyd/tests/lib.sh"
+. "$IMGATE_TOP/policyd/tests/zones.sh"
+
+PORT=$(t_port 32353)
+# shellcheck disable=SC2086
+zones_start "$PORT" $ZONES || exit 1
+cat > "$D/rules" <<'EOR'
+dnsbl zen zen.spamhaus.org main
+PTRNUL HELO_IP reject
+RBL PTRNUL reject
+EOR
+cat > "$D/reqs" <<'EOQ'
+198.51.100.1 [198.51.100.1] -
+192.0.2.1 mail.example.org -
+192.0.2.1 mail.example.org -
+192.0.2.200 mail.example.org -
+192.0.2.200 mail.example.org -
+2001:db8::25 mail.example.org -
+2001:db8::25 mail.example.org -
+192.0.2.200 mx.example.org mx.example.org
+EOQ
+
+# stop: SIGTERM to the last policyd, which writes its stats line
+stop() { kill "$PD_PID"; wait "$PD_PID"; }
+# stats NAME: the queries and cache hits of policyd NAME, once stopped
+stats() {
+  line=$(grep 'info: stats ' "$D/$1.log" | tail -1)
+  echo "queries=$(logval "$line" queries) hits=$(logval "$line" cache_hits)"
+}
+
+pd_start c "$D/rules" "127.0.0.1:$PORT"
+pq c < "$D/reqs" | cut -f1 > "$D/c.out"
+t_eq "$(tr '\n' '|' < "$D/c.out")" \
+  "action=REJECT 5.7.1 Rejected by policy (PTRNUL HELO_IP)|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=DUNNO|action=DUNNO|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=DUNNO|" \
+  "cache: the answers"
+t_eq "$(logval "$(decision c 198.51.100.1)" dns)" "none" \
+  "a rule decided by the classifier asks no list"
+t_eq "$(logval "$(decision c 192.0.2.200)" dns)" "none" \
+  "a client no DNS rule can match asks no list"
+stop
+t_eq "$(stats c)" "queries=3 hits=3" \
+  "three names asked once each, a listed, an unlisted and an IPv6 one"
+
+pd_start n "$D/rules" "127.0.0.1:$PORT" CACHE_SIZE=0
+pq n < "$D/reqs" > /dev/null
+stop
+t_eq "$(stats n)" "queries=6 hits=0" "CACHE_SIZE=0: every time asked"
+
+pd_start t "$D/rules" "127.0.0.1:$PORT" CACHE_MAX_TTL=1
+printf '192.0.2.1 mail.example.org -\n192.0.2.7 mail.example.org -\n' |
+  pq t > /dev/null
+sleep 1.3
+printf '192.0.2.1 mail.example.org -\n192.0.2.7 mail.example.org -\n' |
+  pq t > /dev/null
+stop
+t_eq "$(stats t)" "queries=4 hits=0" \
+  "CACHE_MAX_TTL=1: asked again after a second, listed or not"
