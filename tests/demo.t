@@ -35,7 +35,7 @@ t_match "$(grep '^trafgen: .* sessions' "$out")" \
 # Postfix): none runs in, or names, a demo sandbox
 left=""
 for p in /proc/[0-9]*; do
-  c=$(readlink "$p/cwd" 2>/dev/null; tr '\0' ' ' < "$p/cmdline" 2>/dev/null)
+  c=$(readlink "$p/cwd" 2>/dev/null; tr '\0' ' ' 2>/dev/null < "$p/cmdline")
   case $c in *"/tmp/imgate-demo."*) left="$left ${p#/proc/}" ;; esac
 done
 t_eq "$left" "" "demo: nothing left running"

@@ -694,7 +694,8 @@ static int cmd(struct conn *k, const char *fmt, const char *arg)
 
 /* The virus test pattern: the demo builds a ClamAV signature for it. */
 #define VIRUS_TEXT "IMGATE-TEST-SIGNATURE-5b1d0c7e-DO-NOT-DELIVER"
-#define GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+#define GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-" \
+  "EMAIL*C.34X"
 
 static int send_data(struct conn *k, const struct client *c,
                      const struct msg *g, unsigned ci, const char *to)

@@ -50,7 +50,8 @@ EOF
 # The daily report of every layer, mailed to $REPORT_TO.
 PATH=$BIN:/usr/sbin:/usr/bin:/bin
 {
-  printf 'To: %s\nSubject: imgate daily report %s\n\n' '$REPORT_TO' "\$(hostname)"
+  printf 'To: %s\nSubject: imgate daily report %s\n\n' \
+    '$REPORT_TO' "\$(hostname)"
   reportd --since 24h$(report_sources)
 } | sendmail -t
 EOF
@@ -63,7 +64,8 @@ EOF
 # The private zones from greyd's and policyd's logs; rbld reloads them.
 PATH=$BIN:/usr/bin:/bin
 d=\$(cat $ROOT$ETC/service/rbld/env/ROOT 2>/dev/null || echo $ROOT$DATA/rbld)
-exec rbld-harvest -n 5 -t 1d -b "\$d/black" -w "\$d/white" $ROOT$LOGS/policyd $ROOT$LOGS/greyd
+exec rbld-harvest -n 5 -t 1d -b "\$d/black" -w "\$d/white" \
+  $ROOT$LOGS/policyd $ROOT$LOGS/greyd
 EOF
     echo "*/$HARVEST_MINUTES * * * * root $ROOT$ETC/cron/harvest" >> "$cron.new"
   fi

@@ -48,7 +48,8 @@ pf_restrictions() {
   for d in greyd policyd; do
     case " $DAEMONS " in *" $d "*) ;; *) continue ;; esac
     s=$(unix_of "$(env_get "$d" LISTEN)")
-    [ -n "$s" ] && r="$r, check_policy_service { unix:$s, default_action=DUNNO }"
+    [ -n "$s" ] &&
+      r="$r, check_policy_service { unix:$s, default_action=DUNNO }"
   done
   echo "$r"
 }
@@ -59,15 +60,18 @@ pf_content_filter() {
   pc -Me "smtp-amavis/unix = smtp-amavis unix - - n - 2 smtp \
 -o smtp_data_done_timeout=1200 -o smtp_send_xforward_command=yes \
 -o smtp_dns_support_level=disabled -o max_use=20"
-  pc -Me "127.0.0.1:$REINJECT_PORT/inet = 127.0.0.1:$REINJECT_PORT inet n - n - - \
+  r=127.0.0.1:$REINJECT_PORT
+  pc -Me "$r/inet = $r inet n - n - - \
 smtpd -o syslog_name=postfix/reinject -o content_filter= \
 -o smtpd_delay_reject=no \
 -o smtpd_client_restrictions= -o smtpd_helo_restrictions= \
--o smtpd_sender_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject \
+-o smtpd_sender_restrictions= \
+-o smtpd_recipient_restrictions=permit_mynetworks,reject \
 -o smtpd_relay_restrictions=permit_mynetworks,reject -o mynetworks=127.0.0.0/8 \
 -o smtpd_data_restrictions= -o smtpd_end_of_data_restrictions= \
 -o smtpd_authorized_xforward_hosts=127.0.0.0/8 \
--o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters"
+-o receive_override_options=no_unknown_recipient_checks,\
+no_header_body_checks,no_milters"
   pf_set content_filter "smtp-amavis:[127.0.0.1]:$AMAVIS_PORT"
 }
 

@@ -54,7 +54,9 @@ service_settings() {
       # rbld chroots into its data directory (rbldnsd's -r): the
       # gateway's, unless the site chose another
       r=$(env_get rbld ROOT)
-      case $r in ""|/var/lib/rbld) env_set rbld ROOT "$ROOT$DATA/rbld" ;; esac ;;
+      case $r in
+        ""|/var/lib/rbld) env_set rbld ROOT "$ROOT$DATA/rbld" ;;
+      esac ;;
     reportd)
       # the status page looks at the Postfix instance that was wired
       if [ "$POSTFIX" = yes ] && [ -r "$POSTFIX_CONFIG/main.cf" ]; then

@@ -242,7 +242,7 @@ demo_reap() {
 sandbox_pids() {
   for p in /proc/[0-9]*; do
     [ "${p#/proc/}" = "$$" ] && continue
-    c=$(readlink "$p/cwd" 2>/dev/null; tr '\0' ' ' < "$p/cmdline" 2>/dev/null)
+    c=$(readlink "$p/cwd" 2>/dev/null; tr '\0' ' ' 2>/dev/null < "$p/cmdline")
     case $c in *"$1/"*) echo "${p#/proc/}" ;; esac
   done
 }
