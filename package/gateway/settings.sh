@@ -63,6 +63,8 @@ service_settings() {
         env_set reportd POSTFIX_CONFIG "$POSTFIX_CONFIG"
         q=$(postconf -c "$POSTFIX_CONFIG" -h queue_directory 2>/dev/null)
         [ -n "$q" ] && env_set reportd POSTFIX_QUEUE "$q"
+        m=$(postconf -c "$POSTFIX_CONFIG" -h maillog_file 2>/dev/null)
+        [ -n "$m" ] && env_set reportd MAILLOG "$m"
       fi ;;
   esac
   return 0
