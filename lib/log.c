@@ -117,24 +117,60 @@ void log_ms(struct logline *l, const char *key, unsigned long long usec)
   put(l, num, (size_t)n);
 }
 
+/* Lines held by log_hold(): whole lines, written together by log_flush()
+ * in one write of at most PIPE_BUF (4096) bytes, which a pipe to multilog
+ * keeps whole. */
+static struct { char buf[4096]; size_t len; int on; } held;
+
+static void write_all(const char *p, size_t n)
+{
+  size_t off = 0;
+  ssize_t w;
+
+  /* a short write on a full pipe is finished off */
+  while (off < n) {
+    w = write(2, p + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+}
+
+void log_flush(void)
+{
+  if (!held.len) return;
+  write_all(held.buf, held.len);
+  held.len = 0;
+}
+
+void log_hold(int on)
+{
+  static int registered;
+
+  if (!on) log_flush();
+  held.on = on;
+  if (on && !registered) {
+    registered = 1;
+    atexit(log_flush);          /* the last lines, and die_*()'s own */
+  }
+}
+
 void log_end(struct logline *l)
 {
-  ssize_t w;
-  size_t off = 0;
-
   if (l->cut) {
     memcpy(l->buf + l->len, " cut=1", 6);
     l->len += 6;
   }
   l->buf[l->len++] = '\n';
-  /* one write: stderr is a pipe to multilog, and PIPE_BUF >= 4096 keeps
-   * the line whole; a short write on a full pipe is finished off. */
-  while (off < l->len) {
-    w = write(2, l->buf + off, l->len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += (size_t)w;
+  if (held.on) {
+    if (held.len + l->len > sizeof held.buf) log_flush();
+    memcpy(held.buf + held.len, l->buf, l->len);
+    held.len += l->len;
+    return;
   }
+  /* one write: stderr is a pipe to multilog, and PIPE_BUF >= 4096 keeps
+   * the line whole */
+  write_all(l->buf, l->len);
 }
 
 static void say(const char *level, const char *a, const char *b,
