@@ -325,7 +325,7 @@ int main(void)
   struct setting *s = a.set;
 
   log_init("acctd");
-  log_hold(1);        /* a notfound line per lookup: one write per turn */
+  log_batch(1);        /* a notfound line per lookup: one write per turn */
   memcpy(a.set, defaults, sizeof a.set);
   settings_load(a.set, S_COUNT);
   if (!s[S_CDB].str) die_msg(EXIT_PERM, "CDB is not set", NULL);

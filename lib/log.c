@@ -117,8 +117,8 @@ void log_ms(struct logline *l, const char *key, unsigned long long usec)
   put(l, num, (size_t)n);
 }
 
-/* Lines held by log_hold(): whole lines, written together by log_flush()
- * in one write of at most PIPE_BUF (4096) bytes, which a pipe to multilog
+/* Lines held by log_batch(): whole lines, written together by
+ * log_batch_flush() in one write of at most PIPE_BUF (4096) bytes, which a pipe to multilog
  * keeps whole. */
 static struct { char buf[4096]; size_t len; int on; } held;
 
@@ -136,22 +136,22 @@ static void write_all(const char *p, size_t n)
   }
 }
 
-void log_flush(void)
+void log_batch_flush(void)
 {
   if (!held.len) return;
   write_all(held.buf, held.len);
   held.len = 0;
 }
 
-void log_hold(int on)
+void log_batch(int on)
 {
   static int registered;
 
-  if (!on) log_flush();
+  if (!on) log_batch_flush();
   held.on = on;
   if (on && !registered) {
     registered = 1;
-    atexit(log_flush);          /* the last lines, and die_*()'s own */
+    atexit(log_batch_flush);          /* the last lines, and die_*()'s own */
   }
 }
 
@@ -163,7 +163,7 @@ void log_end(struct logline *l)
   }
   l->buf[l->len++] = '\n';
   if (held.on) {
-    if (held.len + l->len > sizeof held.buf) log_flush();
+    if (held.len + l->len > sizeof held.buf) log_batch_flush();
     memcpy(held.buf + held.len, l->buf, l->len);
     held.len += l->len;
     return;

@@ -40,14 +40,14 @@ void log_uint(struct logline *l, const char *key, unsigned long long v);
 void log_ms(struct logline *l, const char *key, unsigned long long usec);
 void log_end(struct logline *l);
 
-/* log_hold(1): log_end() gathers whole lines and log_flush() writes them
- * in one write(2) (at most 4096 bytes, kept whole by a pipe); a daemon
- * that logs a line per request saves a system call per line.
- * server_run() flushes before every wait and at exit nothing is lost
- * (atexit); a crash loses the lines of one turn of the loop.  Off by
- * default: every line is then its own write. */
-void log_hold(int on);
-void log_flush(void);
+/* log_batch(1): log_end() gathers whole lines and log_batch_flush()
+ * writes them in one write(2) (at most 4096 bytes, kept whole by a
+ * pipe); a daemon that logs a line per request saves a system call per
+ * line.  server_run() flushes before every wait and at exit nothing is
+ * lost (atexit); a crash loses the lines of one turn of the loop.  Off
+ * by default: every line is then its own write. */
+void log_batch(int on);
+void log_batch_flush(void);
 
 /* Escape value (n bytes) into out (room bytes) as log_strn would; returns
  * the length written, always less than room.  For tests and reports. */

@@ -533,7 +533,7 @@ int server_run(struct server *s)
     int n, i;
 
     free_graveyard(s);
-    log_flush();                  /* held lines out before we sleep */
+    log_batch_flush();          /* held lines out before we sleep */
     if (s->stopping && (!s->nconns || now > s->stop_deadline)) return 0;
     n = epoll_wait(s->epfd, evs, 64, wait_ms(s, now));
     if (n < 0 && errno != EINTR) die_sys(EXIT_TEMP, "wait in", "epoll");

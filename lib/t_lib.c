@@ -142,7 +142,7 @@ static void test_policy_format(void)
            "format refuses to overrun");
 }
 
-/* log_hold: lines wait for log_flush, then come out whole, in order,
+/* log_batch: lines wait for log_batch_flush, then come out whole, in order,
  * in one write. */
 static void test_hold(void)
 {
@@ -151,28 +151,28 @@ static void test_hold(void)
   int p[2], saved = dup(2);
   ssize_t n;
 
-  if (pipe(p) < 0 || saved < 0) { test_ok(0, "pipe for log_hold"); return; }
+  if (pipe(p) < 0 || saved < 0) { test_ok(0, "pipe for log_batch"); return; }
   fcntl(p[0], F_SETFL, O_NONBLOCK);
   dup2(p[1], 2);
-  log_hold(1);
+  log_batch(1);
   log_start(&l, "info", "one");
   log_end(&l);
   log_start(&l, "info", "two");
   log_str(&l, "k", "v");
   log_end(&l);
   n = read(p[0], buf, sizeof buf);
-  test_num(n, -1, "log_hold: nothing written before log_flush");
-  log_flush();
+  test_num(n, -1, "log_batch: nothing written before log_batch_flush");
+  log_batch_flush();
   n = read(p[0], buf, sizeof buf - 1);
   buf[n > 0 ? n : 0] = 0;
   test_str(buf, "t_lib: info: one\nt_lib: info: two k=v\n",
-           "log_flush: both lines, in order, in one write");
-  log_hold(0);
+           "log_batch_flush: both lines, in order, in one write");
+  log_batch(0);
   log_start(&l, "info", "three");
   log_end(&l);
   n = read(p[0], buf, sizeof buf - 1);
   buf[n > 0 ? n : 0] = 0;
-  test_str(buf, "t_lib: info: three\n", "log_hold(0): written at once");
+  test_str(buf, "t_lib: info: three\n", "log_batch(0): written at once");
   dup2(saved, 2);
   close(saved);
   close(p[0]);
