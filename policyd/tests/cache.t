@@ -62,3 +62,24 @@ printf '192.0.2.1 mail.example.org -\n192.0.2.7 mail.example.org -\n' |
 stop
 t_eq "$(stats t)" "queries=4 hits=0" \
   "CACHE_MAX_TTL=1: asked again after a second, listed or not"
+
+# loopback TCP beside the unix socket; warn, ok and a negated list
+TCP=$(t_port 33025)
+cat > "$D/rules2" <<'EOR'
+dnsbl zen zen.spamhaus.org main
+HELO_IP ok
+PTRNUL !zen warn no PTR, not listed
+PTRNUL zen defer
+EOR
+pd_start both "$D/rules2" "127.0.0.1:$PORT" \
+  LISTEN="unix:$D/both.sock,inet:127.0.0.1:$TCP"
+t_wait_tcp "$TCP" 5
+printf '192.0.2.7 mail.example.org -\n192.0.2.1 mail.example.org -\n192.0.2.7 [192.0.2.7] -\n' |
+  python3 "$HERE/pq.py" "127.0.0.1:$TCP" | cut -f1 | tr '\n' '|' > "$D/tcp.out"
+t_eq "$(cat "$D/tcp.out")" \
+  "action=WARN no PTR, not listed|action=DEFER 4.7.1 Try again later (PTRNUL zen)|action=OK|" \
+  "TCP listener; warn with text, default defer text, ok, !list"
+t_eq "$(printf '192.0.2.7 mail.example.org -\n' | pq both | cut -f1)" \
+  "action=WARN no PTR, not listed" "the unix socket beside it"
+t_eq "$(logval "$(decision both 192.0.2.1)" action)" defer "logged action=defer"
+stop
