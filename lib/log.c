@@ -118,8 +118,8 @@ void log_ms(struct logline *l, const char *key, unsigned long long usec)
 }
 
 /* Lines held by log_batch(): whole lines, written together by
- * log_batch_flush() in one write of at most PIPE_BUF (4096) bytes, which a pipe to multilog
- * keeps whole. */
+ * log_batch_flush() in one write of at most PIPE_BUF (4096) bytes,
+ * which a pipe to multilog keeps whole. */
 static struct { char buf[4096]; size_t len; int on; } held;
 
 static void write_all(const char *p, size_t n)
