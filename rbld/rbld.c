@@ -151,21 +151,25 @@ static void *worker_run(void *arg)
   int n, m;
 
   if (!in || !out) die_msg(EXIT_TEMP, "out of memory", NULL);
+  /* set up once; after each call only what the kernel changed is reset,
+   * so a batch of one costs no more than one packet's worth of work */
+  memset(rm, 0, sizeof rm);
+  memset(sm, 0, sizeof sm);
+  for (i = 0; i < BATCH; i++) {
+    riov[i].iov_base = in[i]; riov[i].iov_len = PKT;
+    rm[i].msg_hdr.msg_iov = &riov[i]; rm[i].msg_hdr.msg_iovlen = 1;
+    rm[i].msg_hdr.msg_name = &from[i];
+    rm[i].msg_hdr.msg_namelen = sizeof from[i];
+    siov[i].iov_base = out[i];
+    sm[i].msg_hdr.msg_iov = &siov[i]; sm[i].msg_hdr.msg_iovlen = 1;
+  }
   for (;;) {
-
     if (w->nfd > 1) {
       for (i = 0; i < w->nfd; i++) { pf[i].fd = w->fd[i]; pf[i].events = POLLIN; }
       if (poll(pf, w->nfd, -1) < 0) continue;
     }
     for (k = 0; k < w->nfd; k++) {
       if (w->nfd > 1 && !(pf[k].revents & POLLIN)) continue;
-      for (i = 0; i < BATCH; i++) {
-        riov[i].iov_base = in[i]; riov[i].iov_len = PKT;
-        memset(&rm[i].msg_hdr, 0, sizeof rm[i].msg_hdr);
-        rm[i].msg_hdr.msg_iov = &riov[i]; rm[i].msg_hdr.msg_iovlen = 1;
-        rm[i].msg_hdr.msg_name = &from[i];
-        rm[i].msg_hdr.msg_namelen = sizeof from[i];
-      }
       n = recvmmsg(w->fd[k], rm, BATCH,
                    w->nfd > 1 ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
       if (n <= 0) continue;
@@ -179,13 +183,13 @@ static void *worker_run(void *arg)
         count(w->st, zs, zi, rc, rm[i].msg_len, len);
         if (G.logfd >= 0 && len) query_log(in[i], rm[i].msg_len, p.sa, rc, len);
         if (!len) continue;
-        siov[m].iov_base = out[m]; siov[m].iov_len = len;
-        memset(&sm[m].msg_hdr, 0, sizeof sm[m].msg_hdr);
-        sm[m].msg_hdr.msg_iov = &siov[m]; sm[m].msg_hdr.msg_iovlen = 1;
+        siov[m].iov_len = len;
         sm[m].msg_hdr.msg_name = &from[i];
         sm[m].msg_hdr.msg_namelen = rm[i].msg_hdr.msg_namelen;
         m++;
       }
+      for (i = 0; i < (unsigned)n; i++)
+        rm[i].msg_hdr.msg_namelen = sizeof from[i];
       atomic_store(&w->inuse, NULL);
       for (i = 0; i < (unsigned)m; ) {
         int s = sendmmsg(w->fd[k], sm + i, (unsigned)m - i, 0);
