@@ -70,7 +70,7 @@ struct pend {
   unsigned bits;
   uint32_t hash;
   char net[NET_MAX], sender[ADDR_MAX], rcpt[ADDR_MAX], addr[64];
-  char raw_sender[ADDR_MAX], helo[256], ptr[256];
+  char raw_sender[ADDR_MAX], helo[256], ptr[256], instance[64];
 };
 
 struct batch {
@@ -256,8 +256,25 @@ static void retry_text(char *out, size_t room, uint32_t wait)
   out[o] = 0;
 }
 
+/* One X-Greylist header per message, not one per recipient: the
+ * connection remembers the Postfix instance (message) it was last
+ * given.  Returns 1 when this message has none yet. */
+static int first_prepend(struct conn *c, const char *instance)
+{
+  char *last = conn_data(c);
+
+  if (!*instance) return 1;
+  if (!last) {
+    if (!(last = calloc(1, 64))) return 1;
+    conn_set_data(c, last);
+  }
+  if (!strncmp(last, instance, 63)) return 0;
+  snprintf(last, 64, "%s", instance);
+  return 1;
+}
+
 static void answer(struct greyd *g, struct conn *c, enum reason r,
-                   uint32_t age)
+                   uint32_t age, const char *instance)
 {
   char out[1024], text[600];
   size_t n;
@@ -266,7 +283,8 @@ static void answer(struct greyd *g, struct conn *c, enum reason r,
     retry_text(text, sizeof text, r == R_NEW ? g->tm.delay
                : g->tm.delay > age ? g->tm.delay - age : 1);
     n = policy_format(out, sizeof out, "DEFER_IF_PERMIT", text);
-  } else if (r == R_RETRY && settings[S_PREPEND].num) {
+  } else if (r == R_RETRY && settings[S_PREPEND].num
+             && first_prepend(c, instance)) {
     snprintf(text, sizeof text,
              "X-Greylist: delayed %u seconds by greyd", age);
     n = policy_format(out, sizeof out, "PREPEND", text);
@@ -382,6 +400,7 @@ static int fill(struct greyd *g, struct pend *p,
   copy(p->raw_sender, sizeof p->raw_sender, r->sender);
   copy(p->helo, sizeof p->helo, r->helo_name);
   copy(p->ptr, sizeof p->ptr, r->client_name);
+  copy(p->instance, sizeof p->instance, r->instance);
   p->it.net = p->net, p->it.sender = p->sender;
   p->it.rcpt = p->rcpt, p->it.addr = p->addr;
   p->hash = hash_str(hash_str(hash_str(2166136261u, p->net), p->sender),
@@ -404,7 +423,7 @@ static void pass_now(struct greyd *g, struct conn *c,
   v.rcpt = r->recipient, v.helo = r->helo_name, v.ptr = r->client_name;
   v.bits = bits;
   log_decision(g, &v, why, 0);
-  answer(g, c, why, 0);
+  answer(g, c, why, 0, "");
 }
 
 /* The static answers; returns R_COUNT when the store must decide. */
@@ -512,7 +531,7 @@ static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
   /* logged before answered: no decision goes out without its line */
   log_flush(g);
   for (i = 0; i < b->n; i++)
-    if (b->v[i].c) answer(g, b->v[i].c, rs[i], ages[i]);
+    if (b->v[i].c) answer(g, b->v[i].c, rs[i], ages[i], b->v[i].instance);
   b->n = 0;
 }
 
@@ -602,6 +621,7 @@ static void on_closed(struct conn *c)
 
   for (i = 0; i < g->in.n; i++)
     if (g->in.v[i].c == c) g->in.v[i].c = NULL;
+  free(conn_data(c));
 }
 
 /* ---- start ---- */

@@ -39,6 +39,21 @@ t_eq "$(tcp 198.51.100.5 $M $M $A $B)" \
   "PREPEND on the pass after the delay"
 t_eq "$(tcp 198.51.100.5 $M $M $A $B)" \
   "action=DUNNO" "no PREPEND on a cached pass"
+# two recipients of one message (one instance, one connection): one header
+two() {
+  for r in "$@"; do
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n'
+    printf 'client_address=192.0.2.50\nclient_name=unknown\n'
+    printf 'helo_name=x\nsender=%s\nrecipient=%s\n' $A "$r"
+    printf 'instance=4711.abc.1\n\n'
+  done | socat -t 10 - TCP:127.0.0.1:$P | grep action= | tr '\n' ' '
+}
+gd_clock 2000
+two c@example.com d@example.com > /dev/null
+gd_clock 2400
+t_eq "$(two c@example.com d@example.com)" \
+  "action=PREPEND X-Greylist: delayed 400 seconds by greyd action=DUNNO " \
+  "one X-Greylist header per message"
 # IPv6: the triplet is the /64
 gd_clock 1000
 t_eq "$(tcp 2001:db8:1:2::5 unknown x $A $B)" "$DEFER" "IPv6 new triplet"
