@@ -6,7 +6,8 @@ for bench/policyd.
 writes DIR/requests (one "CLIENT HELO PTR SENDER" line each, the input
 of policyd-load), the rbldnsd ip4set files DIR/zen, DIR/spamcop and
 DIR/barracuda, DIR/generic (MX and A records of the servers' domains
-under example.com) and DIR/empty (a dnset that answers NXDOMAIN).  The model: 55 % of requests come from 30,000 spam-bots
+under example.com) and DIR/empty (a dnset that answers NXDOMAIN).
+The model: 55 % of requests come from 30,000 spam-bots
 (about 60 % of them listed somewhere, zen most often; no PTR or an
 access-network PTR, HELO a bare address, a word or a dynamic name), 45 %
 from 3,000 mail servers (proper PTR and HELO; 2 % listed once).  That

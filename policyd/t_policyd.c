@@ -379,6 +379,74 @@ static void test_replies(void)
   test_num(dns_parse_reply(b, n, 77, &r), -1, "bad label type refused");
 }
 
+/* --- hostile input: mutated replies and rules, bounded, seeded --- */
+
+static unsigned long long rng = 88172645463325252ULL;
+
+static unsigned rnd(unsigned n)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (unsigned)(rng % n);
+}
+
+static void test_fuzz_replies(void)
+{
+  unsigned char base[512], b[512];
+  size_t n, len;
+  struct dns_reply r;
+  unsigned i, k, bad = 0, ok = 0;
+
+  n = reply_head(base, 0, 0, 3, 1);
+  n = rr_a(base, n, 900, 2);
+  n = rr_a(base, n, 300, 4);
+  n = rr_a(base, n, 60, 9);
+  n = rr_soa(base, n, 600, 120);
+  for (i = 0; i < 20000; i++) {
+    memcpy(b, base, n);
+    len = n;
+    for (k = rnd(6) + 1; k; k--) b[rnd((unsigned)n)] = (unsigned char)rnd(256);
+    if (rnd(4) == 0) len = rnd((unsigned)n + 1);
+    k = (unsigned)dns_parse_reply(b, len, 77, &r) == 0;
+    if (r.naddr > DNS_MAX_ADDRS) bad++;
+    ok += k;
+  }
+  test_num(bad, 0, "fuzz: 20000 mutated replies, never too many addresses");
+  test_ok(ok > 0 && ok < 20000, "fuzz: some parse, some are refused");
+}
+
+static void test_fuzz_rules(void)
+{
+  static const char *const words[] = {
+    "dnsbl", "dnswl", "a", "b", "a.test", "b.test", "main", "listed=",
+    "listed=127.0.0.2", "listed=&4", "listed=127.0.0.0/24,127.0.1.1",
+    "PTRNUL", "!PTRNUL", "HELO_IP", "RBL", "!RBL", "MULTIPLE", "MAIN",
+    "reject", "defer", "ok", "dunno", "warn", "5.7.1", "#", "\t", "x\xff",
+    "listed=127.0.0.9-127.0.0.2", "!", "a..b", "",
+  };
+  char text[2048], why[256];
+  unsigned i, k, parsed = 0;
+  unsigned long line;
+
+  for (i = 0; i < 5000; i++) {
+    size_t n = 0;
+    struct ruleset *rs;
+
+    for (k = rnd(40); k && n < sizeof text - 64; k--) {
+      const char *w = words[rnd(sizeof words / sizeof words[0])];
+
+      n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", w,
+                            rnd(4) ? " " : "\n");
+    }
+    rs = rules_parse(text, n, &line, why, sizeof why);
+    if (rs) parsed++;
+    else if (line == 0 && n) { test_ok(0, "fuzz: a refusal names a line"); }
+    rules_unref(rs);
+  }
+  test_ok(parsed > 0 && parsed < 5000, "fuzz: 5000 rule soups, no crash");
+}
+
 int main(void)
 {
   test_errors();
@@ -388,5 +456,7 @@ int main(void)
   test_answers();
   test_qname();
   test_replies();
+  test_fuzz_replies();
+  test_fuzz_rules();
   return test_done();
 }

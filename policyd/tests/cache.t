@@ -37,9 +37,11 @@ stats() {
 
 pd_start c "$D/rules" "127.0.0.1:$PORT"
 pq c < "$D/reqs" | cut -f1 > "$D/c.out"
-t_eq "$(tr '\n' '|' < "$D/c.out")" \
-  "action=REJECT 5.7.1 Rejected by policy (PTRNUL HELO_IP)|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=DUNNO|action=DUNNO|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)|action=DUNNO|" \
-  "cache: the answers"
+R="action=REJECT 5.7.1 Rejected by policy"
+printf '%s\n' "$R (PTRNUL HELO_IP)" "$R (RBL PTRNUL)" "$R (RBL PTRNUL)" \
+  action=DUNNO action=DUNNO "$R (RBL PTRNUL)" "$R (RBL PTRNUL)" \
+  action=DUNNO > "$D/c.want"
+t_eq "$(cat "$D/c.out")" "$(cat "$D/c.want")" "cache: the answers"
 t_eq "$(logval "$(decision c 198.51.100.1)" dns)" "none" \
   "a rule decided by the classifier asks no list"
 t_eq "$(logval "$(decision c 192.0.2.200)" dns)" "none" \

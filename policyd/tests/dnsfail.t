@@ -19,15 +19,15 @@ EOR
 SILENT=$(t_port 26353)
 mock_start "$SILENT" --silent zen.spamhaus.org \
   --silent b.barracudacentral.org || exit 1
-pd_start dead "$D/rules" "127.0.0.1:$SILENT" DEADLINE=400
+pd_start dead "$D/rules" "127.0.0.1:$SILENT" DEADLINE=1000
 printf '192.0.2.1 mail.example.org -\n192.0.2.7 mail.example.org -\n' |
   pq dead > "$D/dead.out"
 t_eq "$(cut -f1 "$D/dead.out" | sort -u)" "action=DUNNO" \
   "silent DNS: no reject"
-# policyd answers at DEADLINE less 5 % (380 ms), well before c-ares
-# gives up (600 ms); a busy machine may wake it a little late
-over=$(awk -F'\t' '$2 > 450 || $2 < 370' "$D/dead.out" | wc -l)
-t_eq "$over" 0 "silent DNS: each answer at DEADLINE (400 ms)"
+# policyd answers at DEADLINE less 5 % (950 ms), well before c-ares
+# gives up (1500 ms); a busy machine may wake it a little late
+over=$(awk -F'\t' '$2 > 1200 || $2 < 940' "$D/dead.out" | wc -l)
+t_eq "$over" 0 "silent DNS: each answer at DEADLINE (1000 ms)"
 [ "$over" = 0 ] || sed 's/^/#   /' "$D/dead.out"
 line=$(decision dead 192.0.2.1)
 t_eq "$(logval "$line" dns)" "timeout" "silent DNS: dns=timeout logged"
@@ -43,7 +43,7 @@ wait $W
 t_eq "$(cut -f1 "$D/fast.out")" \
   "action=REJECT 5.7.1 Rejected by policy (PTRNUL HELO_IP)" \
   "served while another request waits"
-t_eq "$(awk -F'\t' '$2 < 50 { print "fast" }' "$D/fast.out")" "fast" \
+t_eq "$(awk -F'\t' '$2 < 300 { print "fast" }' "$D/fast.out")" "fast" \
   "that answer did not wait for the other"
 t_eq "$(cut -f1 "$D/wait.out")" "action=DUNNO" "the waiting one got DUNNO"
 
@@ -54,14 +54,14 @@ mock_start "$MIX" "zen.spamhaus.org:ip4set:$D/zen" \
 BAD=$(t_port 28353)
 mock_start "$BAD" --servfail zen.spamhaus.org \
   --truncate b.barracudacentral.org || exit 1
-pd_start mix "$D/rules" "127.0.0.1:$MIX" DEADLINE=400
-pd_start bad "$D/rules" "127.0.0.1:$BAD" DEADLINE=400
+pd_start mix "$D/rules" "127.0.0.1:$MIX" DEADLINE=1000
+pd_start bad "$D/rules" "127.0.0.1:$BAD" DEADLINE=1000
 printf '192.0.2.1 mail.example.org -\n192.0.2.9 mail.example.org -\n' |
   pq mix > "$D/mix.out"
 t_eq "$(head -1 "$D/mix.out" | cut -f1)" \
   "action=REJECT 5.7.1 Rejected by policy (RBL PTRNUL)" \
   "a hit decides though another list is silent"
-t_eq "$(head -1 "$D/mix.out" | awk -F'\t' '$2 < 100 { print "fast" }')" \
+t_eq "$(head -1 "$D/mix.out" | awk -F'\t' '$2 < 300 { print "fast" }')" \
   "fast" "...without waiting for the silent one"
 t_eq "$(logval "$(decision mix 192.0.2.1)" dns)" "ok" \
   "...and the silent one is not blamed"
@@ -74,7 +74,7 @@ line=$(decision bad 192.0.2.1)
 t_match "$(logval "$line" dns)" '^(servfail|truncated)$' \
   "SERVFAIL/truncated: dns= says which"
 t_eq "$(logval "$line" failed)" "zen,slow" "...and both lists failed"
-t_eq "$(awk -F'\t' '$2 < 100 { print "fast" }' "$D/bad.out")" "fast" \
+t_eq "$(awk -F'\t' '$2 < 300 { print "fast" }' "$D/bad.out")" "fast" \
   "SERVFAIL/truncated: answered at once, no wait for DEADLINE"
 TRUNC=$(t_port 29353)
 mock_start "$TRUNC" --truncate zen.spamhaus.org \
@@ -100,7 +100,7 @@ t_eq "$(logval "$line" action)/$(logval "$line" rule)" "defer/RBL PTRNUL" \
   "DNS_FAIL_DEFER: logged as defer with the rule DNS could not decide"
 
 # 4. under load with a dead server: 8 connections x 5 requests, each
-# answered within DEADLINE (bounded: 40 requests, about 2 s)
+# answered at DEADLINE (bounded: 40 requests, about 5 s)
 i=0 pids=""
 while [ $i -lt 8 ]; do
   ( j=0
@@ -115,8 +115,8 @@ t_eq "$(cat "$D"/load.* | wc -l)" 40 "load with dead DNS: 40 answers"
 t_eq "$(grep -c 'decision .*client=192.0.2.1[0-9][0-9] ' "$D/dead.log")" 40 \
   "load with dead DNS: 40 decisions logged"
 t_eq "$(grep 'decision .*client=192.0.2.1[0-9][0-9] ' "$D/dead.log" |
-        sed 's/.* ms=//' | awk '$1 > 450 || $1 < 370 { print }')" "" \
-  "load with dead DNS: policyd answered each at DEADLINE (+50 ms slack)"
+        sed 's/.* ms=//' | awk '$1 > 1200 || $1 < 940 { print }')" "" \
+  "load with dead DNS: policyd answered each at DEADLINE (+200 ms slack)"
 # the clients' own clocks add their scheduling on a busy machine
-t_eq "$(cat "$D"/load.* | awk -F'\t' '$2 > 500' | wc -l)" 0 \
-  "load with dead DNS: each client had its answer within DEADLINE + 100 ms"
+t_eq "$(cat "$D"/load.* | awk -F'\t' '$2 > 1200' | wc -l)" 0 \
+  "load with dead DNS: each client had its answer by DEADLINE + 200 ms"
