@@ -33,10 +33,12 @@ t_match "$(grep '^trafgen: .* sessions' "$out")" \
   ' 0 replies differ from the model$' "demo: every SMTP reply as the model says"
 # the demo's processes are gone (svscan, supervise, the daemons, multilog,
 # Postfix): none runs in, or names, a demo sandbox
+sandbox=$(sed -n 's/^demo: sandbox \([^ ]*\).*/\1/p' "$out")
+t_match "$sandbox" '^/tmp/imgate-demo\.' "demo: names its sandbox"
 left=""
 for p in /proc/[0-9]*; do
   c=$(readlink "$p/cwd" 2>/dev/null; tr '\0' ' ' 2>/dev/null < "$p/cmdline")
-  case $c in *"/tmp/imgate-demo."*) left="$left ${p#/proc/}" ;; esac
+  case $c in *"$sandbox/"*|*"$sandbox "*) left="$left ${p#/proc/}" ;; esac
 done
 t_eq "$left" "" "demo: nothing left running"
 [ "$rc" = 0 ] || tail -40 "$out" | sed 's/^/# /'
