@@ -241,6 +241,7 @@ struct ktab {
   uint16_t *lo16;
   uint32_t *k32;
   void *val;
+  uint8_t *kv;               /* lo16 and a 1-byte value side by side */
   int vw, bits;
   size_t n;
 };

@@ -215,6 +215,19 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
   reindex(t, v, n);
   for (i = 0; i < n; i++) if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
   t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
+  if (t->bits == 16 && t->vw == 1) {
+    /* the common big table: key and value in one 3-byte cell, so a
+     * listed address costs one cache line, not two */
+    if (!(t->kv = malloc(n * 3))) return 0;
+    for (i = 0; i < n; i++) {
+      t->kv[3 * i] = (uint8_t)(v[i] >> 32);
+      t->kv[3 * i + 1] = (uint8_t)(v[i] >> 40);
+      t->kv[3 * i + 2] = (uint8_t)v[i];
+    }
+    t->n = n;
+    free(v);
+    return 1;
+  }
   if (t->bits == 16) t->lo16 = malloc(n * sizeof *t->lo16);
   else t->k32 = malloc(n * sizeof *t->k32);
   t->val = malloc(n * (size_t)t->vw);
@@ -233,6 +246,7 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 
 static uint32_t key_at(const struct ktab *t, size_t i)
 {
+  if (t->kv) return (uint32_t)t->kv[3 * i] | (uint32_t)t->kv[3 * i + 1] << 8;
   return t->lo16 ? t->lo16[i] : t->k32[i];
 }
 
@@ -243,7 +257,7 @@ size_t ktab_find(const struct ktab *t, uint32_t k)
 
   if (!t->n) return t->n;
   h = k >> (32 - t->bits);
-  want = t->lo16 ? (k & 0xffff) : k;
+  want = t->bits == 16 ? (k & 0xffff) : k;
   lo = t->idx[h];
   end = hi = t->idx[h + 1];
   while (lo < hi) {
@@ -255,6 +269,7 @@ size_t ktab_find(const struct ktab *t, uint32_t k)
 
 uint32_t ktab_val(const struct ktab *t, size_t i)
 {
+  if (t->kv) return t->kv[3 * i + 2];
   if (t->vw == 1) return ((const uint8_t *)t->val)[i];
   if (t->vw == 2) return ((const uint16_t *)t->val)[i];
   return ((const uint32_t *)t->val)[i];
@@ -263,7 +278,7 @@ uint32_t ktab_val(const struct ktab *t, size_t i)
 uint32_t ktab_key(const struct ktab *t, size_t i, uint32_t k)
 {
   if (i >= t->idx[(k >> (32 - t->bits)) + 1]) return 0;
-  return key_at(t, i) == (t->lo16 ? (k & 0xffff) : k);
+  return key_at(t, i) == (t->bits == 16 ? (k & 0xffff) : k);
 }
 
 void ktab_free(struct ktab *t)
@@ -272,5 +287,6 @@ void ktab_free(struct ktab *t)
   free(t->lo16);
   free(t->k32);
   free(t->val);
+  free(t->kv);
   memset(t, 0, sizeof *t);
 }
