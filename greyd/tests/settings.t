@@ -67,6 +67,22 @@ t_match "$(grep 'client=2001:db8:1:2:ffff::9' "$GD_DIR/always.log")" \
   "IPv6 net logged as /64"
 gd_stop always
 
+# nothing of one request leaks into the next on the same connection
+gd_start leak STORE="$GD_DIR/db5" || t_fail "greyd starts"
+gd_clock 0
+r=$( { printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n'
+       printf 'client_address=198.51.100.7\nclient_name=%s\n' $M
+       printf 'helo_name=%s\nsender=%s\nrecipient=%s\n\n' $M $A $B
+       printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n'
+       printf 'client_address=198.51.100.7\nsender=%s\n' $A
+       printf 'recipient=%s\n\n' $B; } |
+     socat -t 10 - "UNIX-CONNECT:$GD_DIR/leak.sock" | grep action= |
+     tr '\n' ' ')
+t_eq "$r" "action=DUNNO $DEFER " "a request without name and HELO gets none"
+t_match "$(grep ' decision ' "$GD_DIR/leak.log" | sed -n 2p)" \
+  ' class=PTRNUL,HELO_NOTFQDN( |$)' "the second request classified alone"
+gd_stop leak
+
 # IPV4_CIDR=32: the exact address
 gd_start exact STORE="$GD_DIR/db3" IPV4_CIDR=32 || t_fail "greyd starts"
 gd_clock 0
