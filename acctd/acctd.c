@@ -144,18 +144,28 @@ static void log_lookup(const struct acctd *a, struct conn *c, enum proto p,
 static void reply(struct conn *c, enum proto p, enum lookup_result res,
                   const char *why)
 {
+  _Static_assert(sizeof DB_VALUE == 3, "sm_ok's length counts 2 bytes");
+  static const char sm_ok[] = "5:OK " DB_VALUE ",";
+  static const char sm_nf[] = "9:NOTFOUND ,";
+  static const char tt_ok[] = "200 " DB_VALUE "\n";
+  static const char tt_nf[] = "500 NOTFOUND\n";
   char out[128];
   size_t n;
 
-  if (p == P_SOCKETMAP)
-    n = res == LOOKUP_FOUND ? sm_format(out, sizeof out, "OK", DB_VALUE)
-        : res == LOOKUP_NOTFOUND ? sm_format(out, sizeof out, "NOTFOUND", "")
-        : sm_format(out, sizeof out, "TEMP", why);
-  else
-    n = res == LOOKUP_FOUND ? tt_format(out, sizeof out, 200, DB_VALUE)
-        : res == LOOKUP_NOTFOUND ? tt_format(out, sizeof out, 500, "NOTFOUND")
-        : tt_format(out, sizeof out, 400, why);
-  conn_write(c, out, n);
+  /* the two frequent answers are constants; TEMP carries the reason */
+  if (res == LOOKUP_FOUND && p == P_SOCKETMAP)
+    conn_write(c, sm_ok, sizeof sm_ok - 1);
+  else if (res == LOOKUP_FOUND)
+    conn_write(c, tt_ok, sizeof tt_ok - 1);
+  else if (res == LOOKUP_NOTFOUND && p == P_SOCKETMAP)
+    conn_write(c, sm_nf, sizeof sm_nf - 1);
+  else if (res == LOOKUP_NOTFOUND)
+    conn_write(c, tt_nf, sizeof tt_nf - 1);
+  else {
+    n = p == P_SOCKETMAP ? sm_format(out, sizeof out, "TEMP", why)
+                         : tt_format(out, sizeof out, 400, why);
+    conn_write(c, out, n);
+  }
 }
 
 static void answer(struct acctd *a, struct conn *c, enum proto p,

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "cdb.h"
 #include "cdb_make.h"
@@ -86,6 +87,27 @@ static int same_stat(const struct stat *a, const struct stat *b)
          && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* Room for the copy: anonymous memory aligned to 2 MB and marked for
+ * huge pages (best effort), since lookups land at random in tens of MB
+ * and would otherwise miss the TLB on nearly every probe. */
+#define HUGE_PAGE (2UL << 20)
+
+static int map_alloc(struct db *d, size_t n)
+{
+  char *p;
+  uintptr_t a;
+
+  d->baselen = n + HUGE_PAGE;
+  p = mmap(NULL, d->baselen, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return -1;
+  d->base = p;
+  a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+  d->map = (char *)a;
+  if (n >= HUGE_PAGE) madvise(d->map, n, MADV_HUGEPAGE);
+  return 0;
+}
+
 /* The bytes of fd into d->map; DB_OK, DB_FAIL or DB_BUSY. */
 static int load(struct db *d, int fd, const char **why)
 {
@@ -99,7 +121,7 @@ static int load(struct db *d, int fd, const char **why)
     return DB_FAIL;
   }
   d->size = (size_t)before.st_size;
-  if (!(d->map = malloc(d->size ? d->size : 1))) {
+  if (map_alloc(d, d->size) < 0) {
     *why = strerror(errno);
     return DB_FAIL;
   }
@@ -155,13 +177,15 @@ int db_open(struct db *d, const char *path, const char **why)
       && (db_check(d->map, d->size, &d->entries, why) < 0
           || read_case(d, why) < 0))
     r = DB_FAIL;
+  /* checked: from now on nothing may write to it */
+  if (r == DB_OK) mprotect(d->base, d->baselen, PROT_READ);
   if (r != DB_OK) db_close(d);
   return r;
 }
 
 /* libowfat's reader is pointed at our checked copy: with map set it
  * bounds-checks every read against size (EPROTO otherwise).  cdb_free()
- * is never called on it: it would munmap() memory we malloc()ed. */
+ * is never called on it: it would munmap() only part of our mapping. */
 int db_find(const struct db *d, const char *key, size_t n)
 {
   struct cdb c;
@@ -184,7 +208,7 @@ int db_same(const struct db *d, const struct stat *st)
 
 void db_close(struct db *d)
 {
-  free(d->map);
+  if (d->base) munmap(d->base, d->baselen);
   memset(d, 0, sizeof *d);
 }
 

@@ -23,8 +23,10 @@
 #define DB_VALUE "OK"
 
 struct db {
-  char *map;                    /* the file's bytes */
+  char *map;                    /* the file's bytes (read-only) */
   size_t size;
+  void *base;                   /* the mapping map lies in */
+  size_t baselen;
   unsigned long entries;        /* records, the reserved key excluded */
   int keepcase;
   dev_t dev;                    /* which file this is, to see a new one */
