@@ -62,7 +62,11 @@ static int parse(struct dataset *ds, char *s, struct dsctx *c)
   struct gent *e;
   char *t;
 
-  if (s[0] == '@' && ISSPACE(s[1])) { dn[0] = 0; len = 1; s = skipspace(s + 1); }
+  if (s[0] == '@' && ISSPACE(s[1])) {
+    dn[0] = 0;
+    len = 1;
+    s = skipspace(s + 1);
+  }
   else if (!(s = parse_dn(s, dn, &len)) || len == 1) return -1;
   dn_lower(dn);
   if (*s >= '0' && *s <= '9' && !(s = parse_ttl(s, &ttl, ds->ttl)))

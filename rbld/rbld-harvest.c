@@ -229,7 +229,8 @@ static void outf(struct out *o, const char *fmt, ...)
     va_end(ap);
     if (k >= 0 && o->n + (size_t)k < o->a) { o->n += (size_t)k; return; }
     o->a = o->a ? o->a * 2 + (size_t)k : 65536;
-    if (!(o->p = realloc(o->p, o->a))) die_msg(EXIT_TEMP, "out of memory", NULL);
+    if (!(o->p = realloc(o->p, o->a)))
+      die_msg(EXIT_TEMP, "out of memory", NULL);
   }
 }
 
@@ -333,7 +334,10 @@ static int replace(const char *path, const struct out *o)
   if (fd < 0) die_sys(EXIT_TEMP, "create", tmp);
   while (done < o->n) {
     ssize_t w = write(fd, o->p + done, o->n - done);
-    if (w < 0) { if (errno == EINTR) continue; die_sys(EXIT_TEMP, "write", tmp); }
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      die_sys(EXIT_TEMP, "write", tmp);
+    }
     done += (size_t)w;
   }
   if (fsync(fd) < 0) die_sys(EXIT_TEMP, "fsync", tmp);

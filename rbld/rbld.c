@@ -165,7 +165,10 @@ static void *worker_run(void *arg)
   }
   for (;;) {
     if (w->nfd > 1) {
-      for (i = 0; i < w->nfd; i++) { pf[i].fd = w->fd[i]; pf[i].events = POLLIN; }
+      for (i = 0; i < w->nfd; i++) {
+        pf[i].fd = w->fd[i];
+        pf[i].events = POLLIN;
+      }
       if (poll(pf, w->nfd, -1) < 0) continue;
     }
     for (k = 0; k < w->nfd; k++) {
@@ -479,7 +482,8 @@ static void write_stats(int fd)
     tot.bin += s.bin; tot.bout += s.bout;
     if (z == G.cfg.nz) break;
     if (fd >= 0 && o < sizeof buf - 200)
-      o += (size_t)snprintf(buf + o, sizeof buf - o, " %s:%llu:%llu:%llu:%llu:%llu",
+      o += (size_t)snprintf(buf + o, sizeof buf - o,
+                            " %s:%llu:%llu:%llu:%llu:%llu",
                             G.cfg.z[z].name, s.q, s.ok, s.nxd, s.bin, s.bout);
     if (fd < 0) {
       struct logline l;
@@ -494,7 +498,8 @@ static void write_stats(int fd)
   }
   (void)zs;
   if (fd >= 0) {
-    o += (size_t)snprintf(buf + o, sizeof buf - o, " *:%llu:%llu:%llu:%llu:%llu\n",
+    o += (size_t)snprintf(buf + o, sizeof buf - o,
+                          " *:%llu:%llu:%llu:%llu:%llu\n",
                           tot.q, tot.ok, tot.nxd, tot.bin, tot.bout);
     (void)!write(fd, buf, o);
   }
@@ -579,7 +584,8 @@ static void options(int argc, char **argv)
 
   G.check = 60;
   G.logfd = -1;
-  while ((o = getopt(argc, argv, "u:r:w:b:46t:c:eqnfdvCaAp:l:s:x:X:F:W:h")) != -1)
+  while ((o = getopt(argc, argv,
+                     "u:r:w:b:46t:c:eqnfdvCaAp:l:s:x:X:F:W:h")) != -1)
     switch (o) {
     case 'u': G.user = optarg; break;
     case 'r': G.root = optarg; break;
@@ -602,7 +608,8 @@ static void options(int argc, char **argv)
     case 's': G.statsfile = optarg; break;
     case 'l': G.logfile = optarg; break;
     case 'W': G.nw = (unsigned)atoi(optarg);
-      if (G.nw < 1 || G.nw > MAX_WORKERS - 1) die_msg(EXIT_PERM, "bad -W", optarg);
+      if (G.nw < 1 || G.nw > MAX_WORKERS - 1)
+        die_msg(EXIT_PERM, "bad -W", optarg);
       break;
     case '4': case '6': case 'f': case 'x': case 'X': case 'F': break;
     case 'd': die_msg(EXIT_PERM, "-d (dump) is not supported", NULL);
