@@ -980,7 +980,7 @@ static void write_truth(const struct model *m, const unsigned long long *t,
           has_layer(m, 'a') ? "a" : "", has_layer(m, 'g') ? "g" : "",
           has_layer(m, 'p') ? "p" : "", has_layer(m, 'c') ? "c" : "");
   for (i = 0; i < K_NKINDS; i++) {
-    fprintf(f, "kind\t%s\t%llu clients %llu sessions %llu delivered\n",
+    fprintf(f, "kind\t%s\t%llu clients %llu sessions %llu accepted\n",
             kind_name[i], t[T_KIND0 + 3 * i], t[T_KIND0 + 3 * i + 1],
             t[T_KIND0 + 3 * i + 2]);
   }
@@ -1133,7 +1133,7 @@ static void summary(const struct model *m, const unsigned long long *t,
 {
   unsigned i;
   printf("%-14s %8s %9s %10s\n", "kind", "clients", "sessions",
-         "delivered");
+         "accepted");
   for (i = 0; i < K_NKINDS; i++)
     if (t[T_KIND0 + 3 * i])
       printf("%-14s %8llu %9llu %10llu\n", kind_name[i], t[T_KIND0 + 3 * i],
