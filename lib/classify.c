@@ -149,7 +149,11 @@ int classifier_load(struct classifier *c, const char *path,
     char *s;
 
     ++*line;
-    if (!strchr(buf, '\n') && !feof(f)) { *why = "line too long"; rc = -1; break; }
+    if (!strchr(buf, '\n') && !feof(f)) {
+      *why = "line too long";
+      rc = -1;
+      break;
+    }
     s = trim(buf, &n);
     if (n && load_line(c, s, n, why) < 0) { rc = -1; break; }
   }
