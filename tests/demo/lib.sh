@@ -271,7 +271,6 @@ demo_killer() {
   sleep 1
   for round in 1 2; do
     for d in $DAEMONS; do
-      [ "$d" = reportd ] && continue
       p=$(svc_pid "$d")
       [ -n "$p" ] || continue
       kill -9 "$p" && echo "$d $p" >> "$S/killed"
