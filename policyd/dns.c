@@ -46,6 +46,7 @@ struct dns {
   unsigned mask;                     /* table size - 1 */
   struct dns_entry *oldest, *newest;
   unsigned long long entries, pending, queries, hits;
+  unsigned long long warn_start, warned, suppressed;
 };
 
 static unsigned hash_name(const char *s)
@@ -124,13 +125,39 @@ static void finish(struct dns_entry *e, const struct dns_answer *a)
   }
 }
 
-static void log_invalid(const char *name, uint32_t a, const char *why)
+/* A list that answers every query with an error code (it has blocked
+ * us) would write one warning per client: after WARN_BURST in a minute
+ * the rest are only counted, and the count is logged once the minute is
+ * over. */
+#define WARN_BURST 10
+#define WARN_WINDOW 60000000ULL
+
+void dns_tick(struct dns *d)
+{
+  struct logline l;
+
+  if (now_usec() - d->warn_start < WARN_WINDOW) return;
+  if (d->suppressed) {
+    log_start(&l, "warning", "dnsbl_answer_suppressed");
+    log_uint(&l, "count", d->suppressed);
+    log_uint(&l, "seconds", (now_usec() - d->warn_start) / 1000000ULL);
+    log_end(&l);
+  }
+  d->warn_start = now_usec();
+  d->warned = d->suppressed = 0;
+}
+
+static void log_invalid(struct dns *d, const char *name, uint32_t a,
+                        const char *why)
 {
   struct logline l;
   char ip[IP4_FMT];
   unsigned char b[4] = { (unsigned char)(a >> 24), (unsigned char)(a >> 16),
                          (unsigned char)(a >> 8), (unsigned char)a };
 
+  dns_tick(d);
+  if (d->warned >= WARN_BURST) { d->suppressed++; return; }
+  d->warned++;
   ip[ip4_fmt(ip, (const char *)b)] = 0;
   log_start(&l, "warning", "dnsbl_answer");
   log_str(&l, "query", name);
@@ -151,7 +178,7 @@ static void fill_answer(struct dns_entry *e, const struct dns_reply *r)
     const char *why = answer_invalid(r->addr[i]);
 
     e->ans.addr[i] = r->addr[i];
-    if (why) log_invalid(e->name, r->addr[i], why);
+    if (why) log_invalid(e->d, e->name, r->addr[i], why);
   }
 }
 
@@ -300,6 +327,7 @@ struct dns *dns_new(struct server *s, const struct dns_config *cfg)
   d->table = calloc(size, sizeof *d->table);
   if (!d->table) die_sys(EXIT_TEMP, "allocate", "dns cache");
   d->mask = size - 1;
+  d->warn_start = now_usec();
   if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS)
     die_msg(EXIT_TEMP, "unable to start c-ares:", ares_strerror(rc));
   memset(&o, 0, sizeof o);
@@ -326,6 +354,8 @@ void dns_free(struct dns *d)
   unsigned i;
 
   if (!d) return;
+  d->warn_start = 0;         /* the count held back, before exit */
+  dns_tick(d);
   ares_destroy(d->ch);     /* pending queries end with ARES_EDESTRUCTION */
   for (i = 0; i <= d->mask; i++)
     while (d->table[i]) {

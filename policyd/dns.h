@@ -55,6 +55,9 @@ int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
                struct dns_answer *a);
 void dns_cancel(struct dns_waiter *w);
 
+/* Once a second: the count of answer warnings held back, if any. */
+void dns_tick(struct dns *d);
+
 /* For the server loop's next_timeout/expire hooks. */
 int dns_next_timeout(struct dns *d);
 void dns_expire(struct dns *d);

@@ -496,6 +496,7 @@ static void tick(void *ctx)
    * refusal to load a broken one) */
   if (stat(x->rules_path, &st) == 0 && changed(&st, &x->rules_st))
     reload_rules(x);
+  dns_tick(x->dns);
   if (x->stats_every && now - x->last_stats >= x->stats_every) {
     x->last_stats = now;
     log_stats(x);

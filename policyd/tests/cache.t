@@ -85,3 +85,18 @@ t_eq "$(printf '192.0.2.7 mail.example.org -\n' | pq both | cut -f1)" \
   "action=WARN no PTR, not listed" "the unix socket beside it"
 t_eq "$(logval "$(decision both 192.0.2.1)" action)" defer "logged action=defer"
 stop
+
+# a list that has blocked us (every answer an error code): 10 warnings,
+# then only a count, logged when the minute is over or at exit
+pd_start blk "$D/rules" "127.0.0.1:$PORT"
+i=1
+while [ $i -le 30 ]; do
+  echo "198.18.0.$i mail.example.org -"; i=$((i+1))
+done | pq blk | cut -f1 | sort -u > "$D/blk.out"
+stop
+t_eq "$(cat "$D/blk.out")" "action=DUNNO" "error codes: never a listing"
+t_eq "$(grep -c 'warning: dnsbl_answer .*reason=error_code' "$D/blk.log")" 10 \
+  "error codes: ten warnings"
+t_eq "$(grep 'dnsbl_answer_suppressed' "$D/blk.log" | sed 's/ seconds=.*//')" \
+  "policyd: warning: dnsbl_answer_suppressed count=20" \
+  "error codes: the other twenty counted"
