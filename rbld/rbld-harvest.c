@@ -412,5 +412,10 @@ int main(int argc, char **argv)
   if (wfile) { log_uint(&l, "white", nw); log_str(&l, "white_file",
                cw ? "replaced" : "unchanged"); }
   log_end(&l);
+  free(bo.p);
+  free(wo.p);
+  for (i = 0; (size_t)i < H.black.n; i++) free(H.black.v[i].rule);
+  free(H.black.v);
+  free(H.white.v);
   return 0;
 }

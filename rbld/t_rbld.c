@@ -161,10 +161,10 @@ static void t_a_txt(void)
 /* ---- reply() ---- */
 
 static struct zoneset *zs;
+static struct config cfg;
 
 static void setup(void)
 {
-  static struct config cfg;
   char dir[] = "/tmp/t_rbld.XXXXXX", path[128], spec[200];
   const char *err;
   FILE *f;
@@ -311,7 +311,7 @@ static void t_malformed(void)
  * against the rule it encodes: address i*7 listed with value 2 + i%3 */
 static void t_bigtable(void)
 {
-  struct config cfg;
+  struct config bcfg;
   struct zoneset *big;
   char dir[] = "/tmp/t_rbld_big.XXXXXX", path[128], spec[200];
   static uint8_t q[600], out[4096];
@@ -319,7 +319,7 @@ static void t_bigtable(void)
   unsigned i, bad = 0;
   FILE *f;
 
-  memset(&cfg, 0, sizeof cfg);
+  memset(&bcfg, 0, sizeof bcfg);
   if (!mkdtemp(dir)) exit(111);
   snprintf(path, sizeof path, "%s/big", dir);
   f = fopen(path, "w");
@@ -330,10 +330,10 @@ static void t_bigtable(void)
   }
   fprintf(f, "!10.0.0.7\n");
   fclose(f);
-  cfg.gacl = -1;
+  bcfg.gacl = -1;
   snprintf(spec, sizeof spec, "big.example:ip4set:%s", path);
-  if (!config_add(&cfg, spec, &err) || config_check(&cfg, 1) < 0 ||
-      !(big = snapshot_build(&cfg))) exit(111);
+  if (!config_add(&bcfg, spec, &err) || config_check(&bcfg, 1) < 0 ||
+      !(big = snapshot_build(&bcfg))) exit(111);
   unlink(path);
   rmdir(dir);
   for (i = 0; i < 20000; i++) {
@@ -354,6 +354,7 @@ static void t_bigtable(void)
   }
   test_num(bad, 0, "400000-entry ip4set: 20000 lookups right");
   snapshot_free(big);
+  config_free(&bcfg);
 }
 
 int main(void)
@@ -368,5 +369,6 @@ int main(void)
   t_malformed();
   t_bigtable();
   snapshot_free(zs);
+  config_free(&cfg);
   return test_done();
 }

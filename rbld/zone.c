@@ -221,3 +221,23 @@ void snapshot_free(struct zoneset *zs)
   free(zs->z);
   free(zs);
 }
+
+void config_free(struct config *c)
+{
+  unsigned i;
+
+  config_free_retired(c);
+  free(c->retired);
+  for (i = 0; i < c->ns; i++) {
+    ds_free(c->s[i].cur);
+    ds_free(c->s[i].proto);
+    free(c->s[i].failed);
+  }
+  for (i = 0; i < c->nz; i++) { free(c->zslot[i]); free(c->z[i].name); }
+  free(c->s);
+  free(c->z);
+  free(c->zslot);
+  free(c->nzslot);
+  free(c->zacl);
+  memset(c, 0, sizeof *c);
+}

@@ -32,5 +32,7 @@ int config_check(struct config *c, int first);
 struct zoneset *snapshot_build(const struct config *c);
 void snapshot_free(struct zoneset *zs);
 void config_free_retired(struct config *c);
+/* everything, at exit (for leak checkers) */
+void config_free(struct config *c);
 
 #endif
