@@ -198,6 +198,7 @@ static void answer(struct req *r, int how, unsigned ri)
   if (!strcmp(action, "reject")) r->x->rejects++;
   if (!strcmp(action, "defer")) r->x->defers++;
   n = policy_format(out, sizeof out, verb, text[0] ? text : NULL);
+  if (!n) n = policy_format(out, sizeof out, verb, NULL);  /* never mute */
   conn_write(c, out, n);
   log_decision(r, action, rule ? rule->name : "-");
   req_free(r);
