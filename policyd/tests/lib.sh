@@ -13,6 +13,8 @@
 
 HERE=$IMGATE_TOP/policyd/tests
 D=$(t_tmpdir)
+# t_tmpdir ran in a subshell: register the directory for the exit trap
+T_DIRS="$T_DIRS $D"
 
 dns_wait() {
   i=0

@@ -31,6 +31,9 @@ rcpt() {
 }
 REJ="554 5.7.1 <alice@example.com>: Recipient address rejected: Rejected by policy"
 
+# the instance inside $D, so the exit trap removes it
+PFX_DIR=$D/pfx
+mkdir -p "$PFX_DIR"
 PFX_POLICIES="unix:$D/pf.sock"
 pfx_start || { t_fail "postfix starts"; exit 1; }
 while read -r client helo ptr rule; do
