@@ -14,6 +14,7 @@
  *   other=O errors=E
  */
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,8 @@ int main(int argc, char **argv)
     }
   }
   if ((!path && !port) || conns < 1 || conns > 4096 || !L.n) return 100;
+  /* a server that dies is an error to count, not a reason to die */
+  signal(SIGPIPE, SIG_IGN);
   L.lat = calloc(L.n, sizeof *L.lat);
   cs = calloc((size_t)conns, sizeof *cs);
   ep = epoll_create1(0);

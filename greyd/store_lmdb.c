@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,19 @@ static void *sync_loop(void *arg)
   return NULL;
 }
 
+/* The thread must never take a signal meant for the event loop's
+ * signalfd (SIGTERM would then kill greyd instead of draining it): it
+ * starts with every signal blocked. */
+static void start_syncer(struct lmdb *l)
+{
+  sigset_t all, old;
+
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  if (pthread_create(&l->syncer, NULL, sync_loop, l) == 0) l->running = 1;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void lmdb_close(void *b)
 {
   struct lmdb *l = b;
@@ -121,8 +135,7 @@ void *lmdb_open(const char *dir, size_t mib, unsigned interval, char *why,
   l->interval = interval;
   pthread_mutex_init(&l->mu, NULL);
   pthread_cond_init(&l->cv, NULL);
-  if (interval && pthread_create(&l->syncer, NULL, sync_loop, l) == 0)
-    l->running = 1;
+  if (interval) start_syncer(l);
   return l;
 }
 

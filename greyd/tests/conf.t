@@ -18,7 +18,10 @@ gd_req "$S" 203.0.113.5 a.kabel.example.de mx.example.org a@example.org \
   b@example.com > /dev/null
 t_match "$(grep ' decision ' "$GD_DIR/conf.log" | sed -n 2p)" \
   ' class=PTR_ACCNET ' "the pattern file's word applies"
-gd_stop conf
+kill -TERM "$GD_PID_conf"
+wait "$GD_PID_conf"
+t_eq "$?" 0 "SIGTERM: greyd drains and exits 0"
+t_match "$(tail -1 "$GD_DIR/conf.log")" '^greyd: ' "no signal death"
 
 # the package's env/ as the service would read it: every value valid
 out=$(cd "$IMGATE_TOP/package/greyd" && env - PATH="$PATH" envdir ./env \
