@@ -32,10 +32,16 @@ t_match() {
   else echo "not ok - $3"; printf '#   want match: %s\n#   got: [%s]\n' "$2" "$1"; fi
 }
 
+# t_tmpdir is usually called as D=$(t_tmpdir), in a subshell that cannot
+# register anything with this shell; so every directory it makes lives
+# under one root made here, in the test's own shell, and removed at exit.
+T_ROOT=$(mktemp -d /tmp/imgate-t.XXXXXX)
+chmod 755 "$T_ROOT"
+T_DIRS="$T_ROOT"
+
 t_tmpdir() {
-  d=$(mktemp -d /tmp/imgate-t.XXXXXX)
+  d=$(mktemp -d "$T_ROOT/d.XXXXXX")
   chmod 755 "$d"
-  T_DIRS="$T_DIRS $d"
   echo "$d"
 }
 
