@@ -157,7 +157,7 @@ static int listen_inet(const char *spec)
 
   n = v6 ? scan_ip6(p + 1, ip) : scan_ip4(p, ip);
   if (n == 0) die_msg(EXIT_PERM, "bad listen address:", spec);
-  p += n + (v6 ? 1 : 0);
+  p += n + (v6 ? 2 : 0);          /* [ and ] around an IPv6 address */
   if ((v6 && p[-1] != ']') || *p != ':' || !p[1]
       || scan_ulong(p + 1, &port) != strlen(p + 1) || port == 0
       || port > 65535)

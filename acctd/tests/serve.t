@@ -113,6 +113,30 @@ i=0; while [ "$($W "$TT" 'b"get alice@example.com\n"')" != "200 OK\n" ] && [ $i 
 t_eq "$($W "$TT" 'b"get alice@example.com\n"')" "200 OK\n" "cdb built later: found without restart"
 kill "$PID"; wait "$PID"; t_eq "$?" 0 "exit 0 on SIGTERM"
 
+# --- IPv6 loopback, and the connection limit
+P3=$(t_port $((P2 + 1)))
+CDB=$D/acc.cdb TCPTABLE="[::1]:$P3" SOCKETMAP=unix:$D/sm2.sock MAXCONNS=2 \
+  acctd 2> log6 &
+PID=$!; T_PIDS="$T_PIDS $PID"
+t_wait_path sm2.sock 5
+t_eq "$($W "[::1]:$P3" 'b"get alice@example.com\n"')" "200 OK\n" "TCPTABLE on [::1]"
+python3 - "$D/sm2.sock" > limit.out <<'PY'
+import socket, sys, time
+cs = [socket.socket(socket.AF_UNIX) for i in range(3)]
+for c in cs: c.connect(sys.argv[1]); time.sleep(0.1)
+res = []
+for c in cs:
+    c.settimeout(1)
+    try:
+        c.sendall(b"22:rcpt alice@example.com,"); r = c.recv(100)
+    except OSError: r = b""
+    res.append(r.decode() or "closed")
+print(" ".join(res))
+PY
+t_eq "$(cat limit.out)" "5:OK OK, 5:OK OK, closed" "MAXCONNS=2: the third connection is refused"
+t_match "$(grep refuse log6)" '^acctd: warning: refuse reason=too_many conns=2$' "refusal logged"
+t_stop "$PID"
+
 # --- settings
 acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: CDB is not set" "no CDB: exit 100"
 CDB=x acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: no listener: set SOCKETMAP, TCPTABLE or both" "no listener: exit 100"

@@ -21,7 +21,8 @@ quiet = float(sys.argv[3]) if len(sys.argv) > 3 else 0.5
 if addr.startswith("unix:"):
     s = socket.socket(socket.AF_UNIX); s.connect(addr[5:])
 else:
-    host, port = addr.rsplit(":", 1); s = socket.create_connection((host, int(port)))
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host.strip("[]"), int(port)))
 try:
     s.sendall(data)
 except OSError:
