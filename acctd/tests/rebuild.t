@@ -50,3 +50,24 @@ req=$(sed 's/^requests=\([0-9]*\).*/\1/' tcp.out)
 t_eq "$(grep -c 'cdb file=.* entries=22000 case=fold' log)" 11 "every rebuild picked up (11 opens logged)"
 t_eq "$(grep -c 'warning' log)" 0 "no warning logged"
 t_match "$(printf 'get x10.19999@example.org\n' | python3 "$IMGATE_TOP/acctd/tests/wire.py" "127.0.0.1:$P" 'b"get x10.19999@example.org\n"')" '^200 OK' "the last build is the one served"
+
+# Rewritten in place (same inode, as cp over it does): acctd waits until
+# the file has been quiet for two seconds, then reads it; no lookup in
+# between gets a temporary answer.
+printf 'inplace@example.com\n' > one.txt
+acctd-data one.txt other.cdb 2>/dev/null
+ino=$(stat -c %i acc.cdb)
+cat other.cdb > acc.cdb
+t_eq "$(stat -c %i acc.cdb)" "$ino" "in place: same inode"
+W="python3 $IMGATE_TOP/acctd/tests/wire.py"
+i=0 seen=""
+while [ $i -lt 60 ]; do
+  r=$($W "127.0.0.1:$P" 'b"get inplace@example.com\n"')
+  seen="$seen ${r%%\\n}"
+  [ "$r" = "200 OK\n" ] && break
+  sleep 0.1; i=$((i + 1))
+done
+t_eq "$r" "200 OK\n" "in place: new content served within 6 s"
+case $seen in *400*) t_fail "in place: no temporary answer meanwhile" "$seen" ;;
+  *) t_ok "in place: no temporary answer meanwhile" ;; esac
+t_eq "$(grep -c 'warning' log)" 0 "in place: no warning logged"
