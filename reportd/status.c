@@ -118,17 +118,19 @@ static int by_svc_name(const void *a, const void *b)
   return strcmp(((const struct svc *)a)->name, ((const struct svc *)b)->name);
 }
 
-/* A (re)start since the last look: up with a new start time, or still
- * down with a new time (it came up and went down again in between: a
- * crash loop).  Going from up to down is not counted: the start that
- * follows is. */
-static void note_start(struct svc *v, long long prev_since,
-                       unsigned long prev_pid, int first)
+/* A restart since the last look.  The first look is the baseline: a
+ * service found running then has started, not restarted, however
+ * recently.  Later, a new start time is a restart when the service was
+ * up before (it died or was told to restart) or down while supervise
+ * wanted it up (a crash loop: up and down again between two looks).
+ * Going from up to down is not counted (the start that follows is),
+ * nor a start by hand (svc -u) after a down on purpose. */
+static void note_restart(struct svc *v, long long prev_since,
+                         unsigned long prev_pid, int prev_want, int first)
 {
-  if (first) {
-    if (!v->pid) return;
-  } else if (v->since == prev_since || (!v->pid && prev_pid))
-    return;
+  if (first || v->since == prev_since) return;
+  if (!v->pid && prev_pid) return;
+  if (!prev_pid && !prev_want) return;
   v->starts[v->nstarts % STARTS_KEPT] = v->since;
   v->nstarts++;
 }
@@ -138,15 +140,16 @@ static void sample_one(struct status *s, const char *name)
   struct svc *v = find_svc(s, name);
   long long prev;
   unsigned long ppid;
-  int first;
+  int first, pwant;
 
   if (!v) return;
   prev = v->since;
   ppid = v->pid;
+  pwant = v->want_up;
   first = !v->sampled;
   if (read_svc(s, v) < 0) return;
   v->sampled = 1;
-  note_start(v, prev, ppid, first);
+  note_restart(v, prev, ppid, pwant, first);
 }
 
 /* Every service of SERVICE_DIR, and its log service NAME/log when it
@@ -273,9 +276,8 @@ static void put_services(struct out *o, struct status *s, long long now)
 
     svc_state(st, sizeof st, v, now);
     if (!o->html) {
-      fprintf(o->f, "  %-16s %-44s %3u restarts in the last hour%s%s\n",
-              v->name, st, r,
-              *flag ? "  " : "", flag);
+      fprintf(o->f, "  %-16s %-44s %3u restart%s in the last hour%s%s\n",
+              v->name, st, r, r == 1 ? "" : "s", *flag ? "  " : "", flag);
       continue;
     }
     fputs("<tr><td>", o->f); html_put(o->f, v->name);

@@ -38,7 +38,7 @@ struct svc {
   int ok;                    /* supervise is running */
   int normally_up, want_up, paused;
   int sampled;               /* looked at before */
-  long long starts[STARTS_KEPT];  /* ring of observed (re)starts */
+  long long starts[STARTS_KEPT];  /* ring of observed restarts */
   unsigned nstarts;
 };
 

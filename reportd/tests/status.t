@@ -43,9 +43,10 @@ TZ=UTC; export TZ
 
 out=$(reportd --status)
 t_eq $? 0 "--status exits 0"
-t_match "$out" "^  good +up \(pid [0-9]+\) [0-9]+ seconds +1 restarts in the last hour$" \
-  "steady service up"
-t_match "$out" "^  good/log +up \(pid [0-9]+\) [0-9]+ seconds +1 restarts in the last hour$" \
+# one look: a service found running has started, not restarted
+t_match "$out" "^  good +up \(pid [0-9]+\) [0-9]+ seconds +0 restarts in the last hour$" \
+  "steady service up, no restart"
+t_match "$out" "^  good/log +up \(pid [0-9]+\) [0-9]+ seconds +0 restarts in the last hour$" \
   "its log service too"
 t_match "$out" "^ +2  deferred$" "deferred queue counted"
 t_match "$out" "^ +1  active$" "active queue counted"
@@ -75,10 +76,22 @@ sleep 5
 txt=$(curl -s "http://127.0.0.1:$PORT/status.txt")
 t_match "$txt" "^  crashy .* restarts in the last hour  FLAPPING$" \
   "crash loop flagged as flapping"
-t_match "$txt" "^  good +up .* 1 restarts in the last hour$" \
-  "steady service not flagged"
-t_match "$txt" "^  good/log +up .* 1 restarts in the last hour$" \
-  "steady log service not flagged"
+t_match "$txt" "^  good +up .* 0 restarts in the last hour$" \
+  "a service started once has no restart"
+t_match "$txt" "^  good/log +up .* 0 restarts in the last hour$" \
+  "steady log service: no restart"
+# a real restart counts, once
+p1=$(svstat "$S/good" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
+svc -t "$S/good"
+i=0
+while [ "$(svstat "$S/good" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')" = "$p1" ] &&
+      [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+sleep 2
+txt=$(curl -s "http://127.0.0.1:$PORT/status.txt")
+t_match "$txt" "^  good +up .* 1 restart in the last hour$" \
+  "a restart is counted"
+t_match "$txt" "^  good/log +up .* 0 restarts in the last hour$" \
+  "its logger's count unchanged"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
 t_eq "$code" 404 "unknown path 404"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/")
