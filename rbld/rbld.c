@@ -422,13 +422,14 @@ static void snapshot_swap(struct zoneset *ns)
 {
   struct zoneset *old = atomic_exchange(&G.snap, ns);
   unsigned i;
-  int64_t t0 = ms_now();
 
   if (!old) { config_free_retired(&G.cfg); malloc_trim(0); return; }
   /* A worker publishes what it holds before it re-reads G.snap, so once
    * none shows old, none can pick it up any more. */
+  /* no time limit: freeing data a worker still reads would be worse
+   * than waiting, and a worker holds a snapshot only for one batch */
   for (i = 0; i < G.nw + 1; i++)
-    while (atomic_load(&G.w[i].inuse) == old && ms_now() - t0 < 10000) {
+    while (atomic_load(&G.w[i].inuse) == old) {
       struct timespec ts = { 0, 200000 };
       nanosleep(&ts, NULL);
     }
