@@ -41,6 +41,7 @@ int stats_init(struct stats *st, long long since, long long until)
   st->until = until;
   /* Hours while the window fits in MAX_BUCKETS of them, else wider
    * buckets of whole hours. */
+  stats_inbound(st, INBOUND_DEFAULT);
   st->bucket_secs = 3600 * ((span + 3600LL * MAX_BUCKETS - 1)
                             / (3600LL * MAX_BUCKETS));
   if (st->bucket_secs < 3600) st->bucket_secs = 3600;
@@ -52,7 +53,8 @@ int stats_init(struct stats *st, long long since, long long until)
   st->virus = topn_new(NAMES_TRACKED);
   st->clients = topn_new(CLIENTS_TRACKED);
   st->nets = topn_new(CLIENTS_TRACKED);
-  if (!st->rules || !st->av_cat || !st->virus || !st->clients || !st->nets) {
+  st->qids = calloc(QIDS, QID_MAX);
+  if (!st->qids || !st->rules || !st->av_cat || !st->virus || !st->clients || !st->nets) {
     stats_free(st);
     return -1;
   }
@@ -63,7 +65,41 @@ void stats_free(struct stats *st)
 {
   topn_free(st->rules); topn_free(st->av_cat); topn_free(st->virus);
   topn_free(st->clients); topn_free(st->nets);
+  free(st->qids);
+  st->qids = NULL;
   st->rules = st->av_cat = st->virus = st->clients = st->nets = NULL;
+}
+
+int stats_inbound(struct stats *st, const char *names)
+{
+  char in[INBOUND_MAX][INBOUND_LEN];
+  unsigned n = 0;
+
+  while (*names) {
+    size_t k = strcspn(names, ", ");
+
+    if (k) {
+      if (n == INBOUND_MAX || k >= INBOUND_LEN) return -1;
+      memcpy(in[n], names, k);
+      in[n++][k] = 0;
+    }
+    names += k;
+    names += strspn(names, ", ");
+  }
+  if (!n) return -1;
+  memcpy(st->inbound, in, sizeof in);
+  st->ninbound = n;
+  return 0;
+}
+
+static int is_inbound(const struct stats *st, const char *tag, size_t n)
+{
+  unsigned i;
+
+  for (i = 0; i < st->ninbound; i++)
+    if (strlen(st->inbound[i]) == n && !memcmp(st->inbound[i], tag, n))
+      return 1;
+  return 0;
 }
 
 static void unknown(struct stats *st, const char *line, size_t len)
@@ -283,6 +319,59 @@ static void postfix_reject(struct stats *st, const char *m, size_t n,
   if (lb > m) reject_by(st, lb, (size_t)(rb - lb));
 }
 
+/* Queue IDs of the inbound smtpd's mail, until qmgr takes the message:
+ * only those are the mail that passed the RCPT layers.  Mail queued by
+ * pickup, bounce or amavis's re-injection is not.  A slot is
+ * overwritten by a newcomer: at worst a message is not counted. */
+static char *qid_slot(struct stats *st, const char *id, size_t n)
+{
+  unsigned h = 5381;
+  size_t i;
+
+  for (i = 0; i < n; i++) h = h * 33 + (unsigned char)id[i];
+  return st->qids[h % QIDS];
+}
+
+/* "QUEUEID: rest" -> the length of QUEUEID, 0 if there is none */
+static size_t qid_len(const char *m, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n && i < QID_MAX - 1; i++) {
+    char c = m[i];
+
+    if (c == ':') return i && i + 1 < n && m[i + 1] == ' ' ? i : 0;
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')))
+      return 0;
+  }
+  return 0;
+}
+
+static void qid_remember(struct stats *st, const char *m, size_t n)
+{
+  size_t k = qid_len(m, n);
+  char *s;
+
+  if (!k || !STARTS(m + k, n - k, ": client=")) return;
+  s = qid_slot(st, m, k);
+  memcpy(s, m, k);
+  s[k] = 0;
+}
+
+/* 1 if the message is the inbound smtpd's; forgotten then. */
+static int qid_take(struct stats *st, const char *m, size_t n)
+{
+  size_t k = qid_len(m, n);
+  char *s;
+
+  if (!k) return 0;
+  s = qid_slot(st, m, k);
+  if (strlen(s) != k || memcmp(s, m, k)) return 0;
+  s[0] = 0;
+  return 1;
+}
+
 static void postfix_smtpd(struct stats *st, const char *m, size_t n,
                           int bucket)
 {
@@ -295,8 +384,11 @@ static void postfix_smtpd(struct stats *st, const char *m, size_t n,
   }
   /* "NOQUEUE: reject: RCPT from" or "QUEUEID: reject: RCPT from" */
   p = memchr(m, ':', n < 24 ? n : 24);
-  if (p && STARTS(p, (size_t)(m + n - p), ": reject: RCPT from "))
+  if (!p) return;
+  if (STARTS(p, (size_t)(m + n - p), ": reject: RCPT from "))
     postfix_reject(st, p + 20, (size_t)(m + n - p - 20), bucket);
+  else if (STARTS(p, (size_t)(m + n - p), ": client="))
+    qid_remember(st, m, n);
 }
 
 static void postfix_qmgr(struct stats *st, const char *m, size_t n)
@@ -305,18 +397,26 @@ static void postfix_qmgr(struct stats *st, const char *m, size_t n)
   unsigned long long r = 0;
 
   if (!p || n < 14 || memcmp(end - 14, "(queue active)", 14)) return;
+  if (!qid_take(st, m, n)) return;
   for (p += 8; p < end && *p >= '0' && *p <= '9'; p++)
     r = r * 10 + (unsigned)(*p - '0');
   st->queued++;
   st->queued_rcpts += r;
 }
 
-static void postfix_line(struct stats *st, const char *name, size_t nl,
-                         const char *m, size_t n, int bucket)
+/* tag "postfix/smtpd", name its last part "smtpd".  An smtpd of another
+ * service than the inbound one (amavis's re-injection, submission) is
+ * no client of the gateway: only its connections are counted, apart. */
+static void postfix_line(struct stats *st, const char *tag, size_t tl,
+                         const char *name, size_t nl, const char *m,
+                         size_t n, int bucket)
 {
   st->seen_postfix = 1;
-  if (nl == 5 && !memcmp(name, "smtpd", 5)) postfix_smtpd(st, m, n, bucket);
-  else if (nl == 4 && !memcmp(name, "qmgr", 4)) postfix_qmgr(st, m, n);
+  if (nl == 5 && !memcmp(name, "smtpd", 5)) {
+    if (is_inbound(st, tag, tl)) postfix_smtpd(st, m, n, bucket);
+    else if (STARTS(m, n, "connect from ")) st->other_connects++;
+  } else if (nl == 4 && !memcmp(name, "qmgr", 4))
+    postfix_qmgr(st, m, n);
 }
 
 /* --- amavis --------------------------------------------------------- */
@@ -536,7 +636,8 @@ static int syslog_rest(struct stats *st, const char *s, size_t n,
   if (STARTS(tag, (size_t)(te - tag), "postfix")) {
     for (slash = te; slash > tag && slash[-1] != '/'; slash--) ;
     if (slash == tag) return 0;
-    postfix_line(st, slash, (size_t)(te - slash), msg, n, bucket);
+    postfix_line(st, tag, (size_t)(te - tag), slash, (size_t)(te - slash),
+                 msg, n, bucket);
     return 1;
   }
   if (STARTS(tag, (size_t)(te - tag), "amavis"))

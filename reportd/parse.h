@@ -30,6 +30,11 @@ extern const char *const grey_reason[GR_N];
 #define SAMPLE_MAX 160
 #define CLIENTS_TRACKED 4096   /* per top table: clients, networks */
 #define NAMES_TRACKED 1024     /* rules, categories, virus names */
+#define INBOUND_MAX 8          /* syslog names of the inbound smtpd */
+#define INBOUND_LEN 64
+#define INBOUND_DEFAULT "postfix/smtpd"
+#define QIDS 4096              /* queue IDs of inbound mail, in flight */
+#define QID_MAX 24
 
 struct stats {
   long long since, until;              /* window [since, until) */
@@ -44,8 +49,14 @@ struct stats {
   unsigned nsample;
   char sample[UNKNOWN_SAMPLES][SAMPLE_MAX + 1];
 
-  /* Postfix */
+  /* Postfix.  Only the inbound SMTP service's smtpd counts (its syslog
+   * names, INBOUND_DEFAULT unless told); other smtpd services, amavis's
+   * re-injection or submission, are counted apart. */
   int seen_postfix;
+  unsigned ninbound;
+  char inbound[INBOUND_MAX][INBOUND_LEN];
+  unsigned long long other_connects;
+  char (*qids)[QID_MAX];     /* hashed; a newcomer overwrites its slot */
   unsigned long long connects, sess, sess_rcpt, sess_accepted, sess_data;
   unsigned long long rcpt_unknown, rcpt_temp, rcpt_relay, rcpt_other;
   unsigned long long queued, queued_rcpts;
@@ -77,6 +88,9 @@ struct stats {
 /* Window [since, until); returns -1 when out of memory. */
 int stats_init(struct stats *st, long long since, long long until);
 void stats_free(struct stats *st);
+/* The inbound smtpd's syslog names, separated by commas or spaces, in
+ * place of INBOUND_DEFAULT; -1 when none, too many or one too long. */
+int stats_inbound(struct stats *st, const char *names);
 
 /* One line without its newline.  y supplies the year of syslog stamps. */
 void stats_line(struct stats *st, struct yearref *y, const char *line,

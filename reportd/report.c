@@ -312,6 +312,22 @@ static void funnel_row(struct sink *o, const struct layer_row *f)
           "<td class=n>%s</td></tr>\n", f->name, c[0], c[1], c[2]);
 }
 
+/* Connections to other smtpd services are left out of the funnel: said
+ * so, with the names that were counted. */
+static void inbound_note(struct sink *o, const struct stats *st)
+{
+  char t[80 + INBOUND_MAX * (INBOUND_LEN + 1)];
+  size_t k;
+  unsigned i;
+
+  k = (size_t)snprintf(t, sizeof t, "not counted: %llu connections to"
+                       " other smtpd services than", st->other_connects);
+  for (i = 0; i < st->ninbound && k < sizeof t; i++)
+    k += (size_t)snprintf(t + k, sizeof t - k, "%s%s", i ? ", " : " ",
+                          st->inbound[i]);
+  note(o, t);
+}
+
 static void sec_funnel(struct sink *o, const struct stats *st)
 {
   struct layer_row f[L_N];
@@ -326,6 +342,7 @@ static void sec_funnel(struct sink *o, const struct stats *st)
   count(o, st->sess_accepted, "had a recipient accepted", NULL);
   count(o, st->sess_data, "sent a message", NULL);
   count(o, st->av_msgs, "messages scanned (amavis)", NULL);
+  if (st->other_connects) inbound_note(o, st);
   end_table(o);
   if (o->html)
     fputs("<h3>Recipients</h3>\n<table>\n<tr><th>layer</th><th>entering"

@@ -2,7 +2,7 @@
  * reportd - the daily report of every layer of the gateway, and a page
  * with the state of its services.
  *
- *   reportd [--since T] [--until T] [--html] LOG...
+ *   reportd [--since T] [--until T] [--inbound NAMES] [--html] LOG...
  *   reportd --status [--html]
  *   reportd --serve
  *
@@ -23,12 +23,12 @@
 
 static void usage(void)
 {
-  die_msg(EXIT_PERM, "usage: reportd [--since T] [--until T] [--html] LOG..."
-          " | --status [--html] | --serve", NULL);
+  die_msg(EXIT_PERM, "usage: reportd [--since T] [--until T] [--inbound"
+          " NAMES] [--html] LOG... | --status [--html] | --serve", NULL);
 }
 
 struct args {
-  const char *since, *until;
+  const char *since, *until, *inbound;
   int html, status, serve;
   int first_log;
 };
@@ -48,6 +48,8 @@ static void parse_args(int argc, char **argv, struct args *a)
     else if (!strcmp(s, "--serve")) a->serve = 1;
     else if (!strcmp(s, "--since") && i + 1 < argc) a->since = argv[++i];
     else if (!strcmp(s, "--until") && i + 1 < argc) a->until = argv[++i];
+    else if (!strcmp(s, "--inbound") && i + 1 < argc)
+      a->inbound = argv[++i];
     else usage();
   }
   a->first_log = i;
@@ -79,6 +81,9 @@ static int report(const struct args *a, int argc, char **argv)
   if (a->first_log >= argc) usage();
   if (stats_init(&st, since, until) < 0 || reader_init(&r, &st) < 0)
     die_sys(EXIT_TEMP, "allocate", "memory");
+  if (a->inbound && stats_inbound(&st, a->inbound) < 0)
+    die_msg(EXIT_PERM, "bad --inbound (want syslog names of smtpd, such as"
+            " postfix/smtpd, separated by commas): ", a->inbound);
   for (i = a->first_log; i < argc; i++) read_log(&r, argv[i]);
   if (a->html) report_html(stdout, &st);
   else report_text(stdout, &st);

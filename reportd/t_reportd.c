@@ -269,14 +269,16 @@ static void t_lines(void)
       " x[192.0.2.1]: 550 5.1.1 <u@example.com>: Recipient address"
       " rejected: User unknown in relay recipient table; from=<a@b>"
       " to=<u@example.com> proto=ESMTP helo=<x>", F(rcpt_unknown) },
-    { "Jan  1 10:00:00 mx postfix/submission/smtpd[1]: NOQUEUE: reject:"
+    { "Jan  1 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject:"
       " RCPT from x[192.0.2.1]: 451 4.3.0 <u@example.com>: Temporary lookup"
       " failure; from=<a@b> to=<u@example.com>", F(rcpt_temp) },
+    { "Jan  1 10:00:00 mx postfix/reinject/smtpd[1]: connect from"
+      " localhost[127.0.0.1]", F(other_connects) },
+    { "Jan  1 10:00:00 mx postfix/submission/smtpd[1]: connect from"
+      " x[192.0.2.1]", F(other_connects) },
     { "Jan  1 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from"
       " x[192.0.2.1]: 450 4.7.1 <u@example.com>: Recipient address"
       " rejected: Greylisted; from=<a@b>", F(rcpt_other) },
-    { "Jan  1 10:00:00 mx postfix/qmgr[2]: 37EF9A723EB: from=<b@x>,"
-      " size=424, nrcpt=3 (queue active)", F(queued_rcpts) },
     { "2026-01-01T10:00:00.5+00:00 mx amavis[3]: (03-01) Passed CLEAN"
       " {RelayedInbound}, [192.0.2.1]:5 <a@b> -> <c@d>,<e@f>, Hits: 1",
       F(av_rcpts) },
@@ -306,6 +308,75 @@ static void t_lines(void)
       snprintf(name, sizeof name, "line %u understood", i);
       test_num((long long)st.unknown, 0, name);
     }
+    stats_free(&st);
+  }
+}
+
+/* Only the inbound smtpd's lines count (--inbound), and only its mail
+ * is queued mail of the funnel: not amavis's re-injected copy, not a
+ * deferred message that qmgr takes again. */
+static void t_inbound(void)
+{
+  static const char *const l[] = {
+    "Jan  1 10:00:00 mx postfix/smtpd[1]: connect from x[192.0.2.1]",
+    "Jan  1 10:00:00 mx postfix/smtpd[1]: 37EF9A723EB: client=x[192.0.2.1]",
+    "Jan  1 10:00:01 mx postfix/qmgr[2]: 37EF9A723EB: from=<b@x>,"
+    " size=424, nrcpt=3 (queue active)",
+    "Jan  1 10:00:02 mx postfix/reinject/smtpd[3]: connect from"
+    " localhost[127.0.0.1]",
+    "Jan  1 10:00:02 mx postfix/reinject/smtpd[3]: 4A1B2C3D4E: client="
+    "localhost[127.0.0.1], orig_queue_id=37EF9A723EB",
+    "Jan  1 10:00:02 mx postfix/qmgr[2]: 4A1B2C3D4E: from=<b@x>,"
+    " size=900, nrcpt=3 (queue active)",
+    "Jan  1 10:00:02 mx postfix/reinject/smtpd[3]: disconnect from"
+    " localhost[127.0.0.1] ehlo=1 mail=1 rcpt=3 data=1 quit=1 commands=7",
+    "Jan  1 10:00:03 mx postfix-in/smtpd[4]: connect from y[192.0.2.2]",
+    "Jan  1 10:00:03 mx postfix-in/smtpd[4]: NOQUEUE: reject: RCPT from"
+    " y[192.0.2.2]: 550 5.1.1 <u@example.com>: Recipient address"
+    " rejected: User unknown in relay recipient table; from=<a@b>",
+    "Jan  1 11:00:01 mx postfix/qmgr[2]: 37EF9A723EB: from=<b@x>,"
+    " size=424, nrcpt=3 (queue active)",
+  };
+  static const struct {
+    const char *names;
+    int rc;
+    unsigned long long connects, other, unknown, queued;
+  } c[] = {
+    { NULL, 0, 1, 2, 0, 3 },
+    { "postfix/smtpd", 0, 1, 2, 0, 3 },
+    { "postfix/smtpd,postfix-in/smtpd", 0, 2, 1, 1, 3 },
+    { " postfix-in/smtpd , postfix/smtpd ", 0, 2, 1, 1, 3 },
+    { "postfix-in/smtpd", 0, 1, 2, 1, 0 },
+    { "", -1, 1, 2, 0, 3 },
+    { " , ", -1, 1, 2, 0, 3 },
+    { "a,b,c,d,e,f,g,h,i", -1, 1, 2, 0, 3 },
+  };
+  unsigned i, j;
+
+  for (i = 0; i < sizeof c / sizeof *c; i++) {
+    struct stats st;
+    struct yearref y;
+    char name[80];
+
+    stats_init(&st, NY, NY + 86400);
+    yearref_init(&y, NY + 86400);
+    if (c[i].names) {
+      snprintf(name, sizeof name, "inbound %u: \"%s\" taken or refused",
+               i, c[i].names);
+      test_num(stats_inbound(&st, c[i].names), c[i].rc, name);
+    }
+    for (j = 0; j < sizeof l / sizeof *l; j++)
+      stats_line(&st, &y, l[j], strlen(l[j]));
+    snprintf(name, sizeof name, "inbound %u: connections", i);
+    test_num((long long)st.connects, (long long)c[i].connects, name);
+    snprintf(name, sizeof name, "inbound %u: other smtpd connections", i);
+    test_num((long long)st.other_connects, (long long)c[i].other, name);
+    snprintf(name, sizeof name, "inbound %u: unknown recipients", i);
+    test_num((long long)st.rcpt_unknown, (long long)c[i].unknown, name);
+    snprintf(name, sizeof name, "inbound %u: queued recipients", i);
+    test_num((long long)st.queued_rcpts, (long long)c[i].queued, name);
+    snprintf(name, sizeof name, "inbound %u: every line understood", i);
+    test_num((long long)st.unknown, 0, name);
     stats_free(&st);
   }
 }
@@ -501,6 +572,7 @@ int main(void)
   t_topn();
   t_topn_bounds();
   t_lines();
+  t_inbound();
   t_virus();
   t_fuzz();
   reader_case(1, "rotation while reading current", 3, 2, 1);

@@ -20,6 +20,13 @@ report_maillog() {
   ml=$(pc -h maillog_file 2>/dev/null)
   echo "${ml:-/var/log/mail.log}"
 }
+# The inbound smtpd's syslog name, for reportd --inbound, when the wired
+# instance does not log as postfix (a second instance, postfix-mx2).
+report_inbound() {
+  n=$(pc -xh syslog_name 2>/dev/null)
+  [ -n "$n" ] && [ "$n" != postfix ] && echo "$n/smtpd"
+  return 0
+}
 report_sources() {
   s=""
   for d in $DAEMONS; do s="$s $ROOT$LOGS/$d"; done
@@ -42,7 +49,8 @@ install_cron() {
 #!/bin/sh
 # The daily report of every layer, mailed to $REPORT_TO.
 PATH=$BIN:/usr/sbin:/usr/bin:/bin
-LOGS=$ROOT$LOGS MAILLOG=$(report_maillog) exec $dr '$REPORT_TO'
+LOGS=$ROOT$LOGS MAILLOG=$(report_maillog) INBOUND=$(report_inbound) \
+  exec $dr '$REPORT_TO'
 EOF
     else
       cron_script daily-report <<EOF
@@ -52,7 +60,8 @@ PATH=$BIN:/usr/sbin:/usr/bin:/bin
 {
   printf 'To: %s\nSubject: imgate daily report %s\n\n' \
     '$REPORT_TO' "\$(hostname)"
-  reportd --since 24h$(report_sources)
+  reportd --since 24h$(i=$(report_inbound); [ -n "$i" ] &&
+    echo " --inbound $i")$(report_sources)
 } | sendmail -t
 EOF
     fi

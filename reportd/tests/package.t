@@ -32,3 +32,17 @@ t_match "$m" "filename=\"report.html\"" "HTML report attached"
 t_eq "$(printf '%s\n' "$m" | grep -c '<svg ')" 2 "attachment has the charts"
 t_eq "$(printf '%s\n' "$m" | awk 'length > 998' | wc -l)" 0 \
   "no line longer than SMTP allows"
+
+# INBOUND names the inbound smtpd for reportd --inbound (another Postfix
+# instance here); without it that smtpd is left out of the funnel
+now=$(date -d '1 minute ago' '+%b %e %H:%M:%S')
+printf '%s mx postfix-mx2/smtpd[7]: connect from x[192.0.2.1]\n' "$now" \
+  > "$T/mail.log"
+LOGS=$T/logs MAILLOG=$T/mail.log SENDMAIL=$T/fake-sendmail \
+  INBOUND=postfix-mx2/smtpd "$P/daily-report" ops@example.com
+t_match "$(cat "$T/mail")" "^ +1  connected to smtpd$" \
+  "daily-report: INBOUND names the inbound smtpd"
+LOGS=$T/logs MAILLOG=$T/mail.log SENDMAIL=$T/fake-sendmail \
+  "$P/daily-report" ops@example.com
+t_match "$(cat "$T/mail")" "^  not counted: 1 connections to other smtpd services than postfix/smtpd$" \
+  "daily-report: other smtpd left out by default"

@@ -310,7 +310,6 @@ demo_report() {
     "$TOP/tests/demo/from-report" < "$S/report.txt" > "$S/reported"
     # deliveries are not in the report: Postfix's log says them
     grep '^delivery' "$S/counted" >> "$S/reported"
-    demo_reinject_note
     FROM="reportd's report"
   else
     cp "$S/counted" "$S/reported"
@@ -319,19 +318,6 @@ demo_report() {
   echo; echo "===== ground truth (trafgen) against $FROM ====="
   if [ -n "${DEMO_KILL:-}" ]; then demo_fault_verdict; return; fi
   demo_compare "$S/truth" "$S/reported"
-}
-
-# XXX reportd counts the connections of amavis's re-injection smtpd
-# (syslog_name postfix/reinject) as clients' connections: they are taken
-# out here, and said so, until reportd leaves them out itself.
-demo_reinject_note() {
-  r=$(grep -c 'postfix/reinject/smtpd\[[0-9]*\]: connect from' \
-      "$PFX_DIR/log/maillog")
-  [ "$r" -gt 0 ] || return 0
-  awk -F'\t' -v r="$r" 'BEGIN { OFS = "\t" }
-    $1 == "smtp" && $2 == "sessions" { $3 -= r } { print }' \
-    "$S/reported" > "$S/reported.tmp" && mv "$S/reported.tmp" "$S/reported"
-  echo "demo: note: $r connections of amavis's re-injection taken out of reportd's \"connected to smtpd\""
 }
 
 # every number of the truth against the report's (tests/demo/compare)
