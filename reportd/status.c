@@ -316,10 +316,10 @@ static const char *const queue_name[] = {
 #define NQUEUES (sizeof queue_name / sizeof *queue_name)
 
 /* The queue directories as root or postfix may read them; 0 if they
- * cannot be read. */
+ * cannot be read, or if none is there (not a queue directory). */
 static int queue_dirs(struct status *s, unsigned long long *n)
 {
-  unsigned i;
+  unsigned i, found = 0;
 
   for (i = 0; i < NQUEUES; i++) {
     char p[600];
@@ -331,26 +331,47 @@ static int queue_dirs(struct status *s, unsigned long long *n)
       return 0;
     }
     closedir(d);
+    found++;
     n[i] = count_files(p, 0);
   }
-  return 1;
+  return found > 0;
 }
 
 /* Otherwise through "postqueue -j", which any user may run: one JSON
- * object per message, with its "queue_name". */
-static int queue_postqueue(struct status *s, unsigned long long *n)
+ * object per message, with its "queue_name".  For an instance outside
+ * /etc/postfix, the default main.cf must list POSTFIX_CONFIG in
+ * alternate_config_directories (package/install does).  Any other line
+ * is postqueue's complaint (the error, then how to fix it): into why. */
+static int queue_postqueue(struct status *s, unsigned long long *n,
+                           char *why, size_t room)
 {
-  char cmd[600], line[8192];
+  char cmd[700], line[8192];
   FILE *f;
   unsigned long long lines = 0;
+  int rc;
 
-  snprintf(cmd, sizeof cmd, "exec postqueue -c '%s' -j 2>/dev/null",
-           s->postfix_config);
-  if (strchr(s->postfix_config, '\'') || !(f = popen(cmd, "r"))) return 0;
+  snprintf(cmd, sizeof cmd, "PATH=\"$PATH:/usr/sbin\" exec postqueue"
+           " -c '%s' -j 2>&1", s->postfix_config);
+  if (strchr(s->postfix_config, '\'')) {
+    snprintf(why, room, "POSTFIX_CONFIG has a quote");
+    return 0;
+  }
+  if (!(f = popen(cmd, "r"))) {
+    snprintf(why, room, "cannot run postqueue");
+    return 0;
+  }
   memset(n, 0, NQUEUES * sizeof *n);
   while (fgets(line, sizeof line, f) && lines++ < QUEUE_CAP) {
     unsigned i;
 
+    if (line[0] != '{') {
+      size_t k = strlen(why);
+
+      if (k + 3 < room)
+        snprintf(why + k, room - k, "%s%.*s", k ? "; " : "",
+                 (int)strcspn(line, "\r\n"), line);
+      continue;
+    }
     for (i = 0; i < NQUEUES; i++) {
       char key[64];
 
@@ -358,19 +379,26 @@ static int queue_postqueue(struct status *s, unsigned long long *n)
       if (strstr(line, key)) { n[i]++; break; }
     }
   }
-  return pclose(f) == 0;
+  rc = pclose(f);
+  if (rc != 0 && !*why) snprintf(why, room, "postqueue failed");
+  return rc == 0;
 }
 
 static void put_queue(struct out *o, struct status *s)
 {
   unsigned long long n[NQUEUES];
+  char why[600] = "";
   unsigned i;
-  int ok = queue_dirs(s, n) || queue_postqueue(s, n);
+  int ok = queue_dirs(s, n) || queue_postqueue(s, n, why, sizeof why);
 
   heading(o, "Postfix queues");
   if (!ok) {
-    if (o->html) fputs("<p>cannot read the queue</p>\n", o->f);
-    else fprintf(o->f, "  cannot read the queue\n");
+    if (o->html) {
+      fputs("<p>cannot read the queue: ", o->f);
+      html_put(o->f, why);
+      fputs("</p>\n", o->f);
+    } else
+      fprintf(o->f, "  cannot read the queue: %s\n", why);
     return;
   }
   if (o->html) fputs("<table>\n", o->f);

@@ -18,6 +18,7 @@ demo_private_etc "$S"
 ROOT=$S/root PFX_DIR=$S/postfix
 pfx_write_config
 before=$(postconf -c "$PFX_DIR/etc" -n)
+defaultcf=$(cat /etc/postfix/main.cf 2>/dev/null || echo none)
 DS=""
 for d in acctd greyd policyd rbld reportd; do
   [ -x "$B/$d" ] && [ -d "$TOP/package/$d" ] && DS="$DS $d"
@@ -94,6 +95,29 @@ t_eq "$(pc -F '127.0.0.1:2525/inet/chroot')" "127.0.0.1:2525/inet/chroot = n" \
 t_match "$(cat "$ROOT/etc/cron.d/imgate")" "15 6 \* \* \* root $ROOT/etc/imgate/cron/daily-report" \
   "cron: the daily report"
 
+# reportd's status page, its server running as reportd (not root), reads
+# Postfix's queues through postqueue: the install lists the instance in
+# the default main.cf's alternate_config_directories for that
+case " $DS " in *" reportd "*)
+  t_match "$(postconf -c /etc/postfix -h alternate_config_directories)" \
+    "(^|[ ,])$PFX_DIR/etc(,|\$)" "postfix: the instance listed for postqueue -c"
+  touch -d '10 seconds ago' "$PFX_DIR/etc/main.cf" "$PFX_DIR/etc/master.cf"
+  pfx start > "$S/postfix.out" 2>&1 || sed 's/^/# /' "$S/postfix.out"
+  t_atexit pfx_stop
+  p=$(svstat "$ROOT/etc/imgate/service/reportd" |
+      sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
+  t_eq "$(ps -o user= -p "${p:-0}")" reportd "reportd: runs as reportd"
+  t_wait_tcp 9025 10
+  i=0 page=""
+  while [ $i -lt 50 ]; do
+    page=$(curl -s --max-time 5 http://127.0.0.1:9025/status.txt)
+    printf '%s\n' "$page" | grep -q '^ *0  deferred$' && break
+    sleep 0.2; i=$((i+1))
+  done
+  t_match "$page" "^ +0  deferred$" \
+    "reportd (not root) reads Postfix's queues through postqueue"
+esac
+
 # a second install changes nothing, and keeps a site's own settings
 d1=$(echo $DS | cut -d' ' -f1)
 echo 60 > "$ROOT/etc/imgate/service/$d1/env/SITE_SETTING"
@@ -117,6 +141,8 @@ left=$(for p in /proc/[0-9]*; do
 done)
 t_eq "$left" "" "no service process left"
 t_eq "$(postconf -c "$PFX_DIR/etc" -n)" "$before" "Postfix's settings as before the install"
+t_eq "$(cat /etc/postfix/main.cf 2>/dev/null || echo none)" "$defaultcf" \
+  "the default main.cf as before the install"
 t_eq "$(ls "$ROOT/usr/local/bin" | wc -l)" 0 "programs removed"
 t_eq "$(ls "$ROOT/etc/cron.d")" "" "cron jobs removed"
 "$TOP/package/uninstall" > "$S/uninstall2.out" 2>&1

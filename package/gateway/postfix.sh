@@ -75,6 +75,52 @@ no_header_body_checks,no_milters"
   pf_set content_filter "smtp-amavis:[127.0.0.1]:$AMAVIS_PORT"
 }
 
+# Postfix's set-gid commands (postqueue, postdrop) run by a user other
+# than root take "-c DIR" only for a DIR that the default main.cf lists
+# in alternate_config_directories: without it reportd's status page,
+# not root, cannot ask postqueue about an instance outside /etc/postfix.
+# What was done is kept in ETC/postfix.altconf for uninstall: "added"
+# (to an existing main.cf) or "created" (there was none).
+pf_default_dir() { postconf -d -h config_directory 2>/dev/null || echo /etc/postfix; }
+
+pf_altconf() {
+  dd=$(pf_default_dir)
+  [ "$POSTFIX_CONFIG" = "$dd" ] && return 0
+  f=$ROOT$ETC/postfix.altconf
+  how=added
+  if [ ! -e "$dd/main.cf" ]; then
+    mkdir -p "$dd" && : > "$dd/main.cf" && how=created
+  fi
+  cur=$(postconf -c "$dd" -h alternate_config_directories 2>/dev/null)
+  case ", $cur," in *", $POSTFIX_CONFIG,"*) return 0 ;; esac
+  case ", $cur," in *" $POSTFIX_CONFIG,"*|*",$POSTFIX_CONFIG,"*) return 0 ;; esac
+  postconf -c "$dd" -e \
+    "alternate_config_directories = ${cur:+$cur, }$POSTFIX_CONFIG"
+  mkdir -p "${f%/*}"
+  [ -e "$f" ] || echo "$how $dd $POSTFIX_CONFIG" > "$f"
+  say "postfix $dd/main.cf: alternate_config_directories += $POSTFIX_CONFIG"
+}
+
+# Takes POSTFIX_CONFIG out of the default main.cf's list again.
+pf_unaltconf() {
+  f=$ROOT$ETC/postfix.altconf
+  [ -r "$f" ] || return 0
+  read -r how dd dir < "$f"
+  if [ -r "$dd/main.cf" ]; then
+    cur=$(postconf -c "$dd" -h alternate_config_directories 2>/dev/null)
+    new=$(printf '%s\n' "$cur" | tr ', ' '\n\n' | grep -v '^$' |
+          grep -vxF "$dir" | paste -sd, - | sed 's/,/, /g')
+    if [ -n "$new" ]; then
+      postconf -c "$dd" -e "alternate_config_directories = $new"
+    else
+      postconf -c "$dd" -X alternate_config_directories
+      [ "$how" = created ] && [ ! -s "$dd/main.cf" ] && rm -f "$dd/main.cf"
+    fi
+  fi
+  rm -f "$f"
+  say "postfix $dd/main.cf: alternate_config_directories -= $dir"
+}
+
 wire_postfix() {
   command -v postconf >/dev/null || PATH=$PATH:/usr/sbin
   [ -r "$POSTFIX_CONFIG/main.cf" ] ||
@@ -96,12 +142,14 @@ wire_postfix() {
       done
   fi
   [ "$CONTENT_FILTER" = amavis ] && pf_content_filter
+  pf_altconf
   return 0
 }
 
 # Puts back what pf_save recorded.
 unwire_postfix() {
   command -v postconf >/dev/null || PATH=$PATH:/usr/sbin
+  pf_unaltconf
   f=$ROOT$ETC/postfix.saved
   [ -r "$f" ] && [ -r "$POSTFIX_CONFIG/main.cf" ] || return 0
   while read -r kind a b; do

@@ -84,3 +84,9 @@ echo "alternate_config_directories = $PFX_DIR/etc" > "$T/etcpf/main.cf"
 out=$(unshare -m sh -c 'mount --bind "$1" /etc/postfix &&
       exec setuidgid nobody reportd --status' - "$T/etcpf" 2>&1)
 t_match "$out" "^ +1  hold$" "hold queue counted (postqueue -j, not root)"
+# without it, the page says why it cannot count (postqueue's own words)
+printf 'compatibility_level = 3.6\n' > "$T/etcpf/main.cf"
+out=$(unshare -m sh -c 'mount --bind "$1" /etc/postfix &&
+      exec setuidgid nobody reportd --status' - "$T/etcpf" 2>&1)
+t_match "$out" "^  cannot read the queue: postqueue: error: unauthorized configuration directory name: $PFX_DIR/etc; postqueue: fatal: specify \"alternate_config_directories = $PFX_DIR/etc\"" \
+  "an instance postqueue may not read: postqueue's reason shown"
