@@ -21,10 +21,25 @@ S=$(t_tmpdir)
 demo_private_etc "$S"
 DAEMONS="" CONTENT=amavis ROOT=$S/root PFX_DIR=$S/postfix PFX_PORT=2525
 pfx_write_config
-ROOT=$ROOT SVSCAN=no POSTFIX_CONFIG=$PFX_DIR/etc DAEMONS=none \
-  RELAY_DOMAINS=example.com CONTENT_FILTER=amavis CRON=no \
-  "$TOP/package/install" "$B" > "$S/install.out" 2>&1
+groups_before=$(id -nG clamav)
+inst() {
+  ROOT=$ROOT SVSCAN=no POSTFIX_CONFIG=$PFX_DIR/etc DAEMONS=none \
+    RELAY_DOMAINS=example.com CONTENT_FILTER=amavis CRON=no \
+    "$TOP/package/install" "$B" > "$S/install.out" 2>&1
+}
+inst
 t_eq "$?" 0 "install with CONTENT_FILTER=amavis"
+# amavis's side, as doc/README.gateway says: the settings file, and
+# clamav in group amavis (clamd reads amavis's temporary files)
+cmp -s "$TOP/conf/gateway/amavis.conf" "$ROOT/etc/amavis/conf.d/60-imgate"
+t_eq "$?" 0 "amavis: conf/gateway/amavis.conf installed as conf.d/60-imgate"
+t_match "$(grep 'amavis' "$S/install.out")" \
+  "^install: amavis $ROOT/etc/amavis/conf.d/60-imgate " "amavis: the install says so"
+t_match " $(id -nG clamav) " " amavis " "amavis: clamav in group amavis"
+inst
+t_eq "$(grep -v -e '^install: no package/none: none skipped$' \
+  -e '^install: done: none$' "$S/install.out")" "" \
+  "a second install with amavis changes nothing"
 t_eq "$(postconf -c "$PFX_DIR/etc" -h content_filter)" \
   "smtp-amavis:[127.0.0.1]:10024" "content_filter set"
 t_match "$(postconf -c "$PFX_DIR/etc" -M smtp-amavis/unix 127.0.0.1:10025/inet | tr -s ' \n' '  ')" \
@@ -67,3 +82,12 @@ t_eq "$(tr '\t\n' ' |' < "$S/got")" \
 t_match "$(sed -n '/Virus names/,/^$/p' "$S/report" | grep Imgate)" \
   '^ +1  Imgate.Test.Signature.UNOFFICIAL$' "reportd names the virus"
 amavis_stop
+
+# uninstall undoes amavis's side too
+ROOT=$ROOT POSTFIX_CONFIG=$PFX_DIR/etc "$TOP/package/uninstall" \
+  > "$S/uninstall.out" 2>&1
+t_eq "$?" 0 "uninstall exits 0"
+t_eq "$(ls "$ROOT/etc/amavis/conf.d")" "" "uninstall: 60-imgate removed"
+t_eq "$(id -nG clamav)" "$groups_before" "uninstall: clamav's groups as before"
+t_eq "$(postconf -c "$PFX_DIR/etc" -h content_filter)" "" \
+  "uninstall: no content_filter"
