@@ -37,9 +37,11 @@ service_settings() {
         if [ -r "$src" ] && [ -x "$BIN/acctd-data" ]; then
           "$BIN/acctd-data" "$src" "$cdb" && chmod 644 "$cdb"
           say "accounts $cdb from $src"
-        else
+        elif [ -n "$NEW_SERVICE" ]; then
           # acctd answers TEMP without its CDB: mail is deferred, never
-          # bounced, until the accounts are there
+          # bounced, until the accounts are there.  Said once, when the
+          # service is new: a run that changes nothing prints nothing
+          # (acctd's own log and the status page keep saying it).
           say "note: no $cdb yet: run acctd-data ACCOUNTS $cdb"
         fi
       fi ;;
