@@ -17,8 +17,13 @@
 
 struct offs { uint32_t *v; size_t n, a; };
 struct dnhash {
-  uint32_t *slot;             /* offset + 1 of a name's first record */
+  uint32_t *slot;             /* tag << obits | offset + 1 of a name's
+                                 first record */
   uint32_t mask;
+  uint32_t omask;             /* the offset bits of a slot */
+  unsigned obits;             /* how many; the rest is a tag from the
+                                 hash, so a probe of another name's slot
+                                 rarely has to read the record */
   unsigned minlab, maxlab;
 };
 struct dnset {
@@ -136,20 +141,29 @@ static int same_name(const uint8_t *r, const uint8_t *dn, unsigned len0)
 
 /* Every record of the list into the table; a repeated name is chained
  * behind its first record, an identical (name, value) dropped. */
+static uint32_t tag(const struct dnhash *h, uint32_t hv)
+{
+  return h->obits >= 32 ? 0 : (hv >> h->obits) << h->obits;
+}
+
 static int build(struct dnset *s, struct dnhash *h, struct offs *o)
 {
   size_t size = 16, i;
 
   while (size < o->n * 2) size *= 2;
-  if (!(h->slot = calloc(size, sizeof *h->slot))) return 0;
+  if (!(h->slot = big_alloc(size * sizeof *h->slot))) return 0;
+  memset(h->slot, 0, size * sizeof *h->slot);
   h->mask = (uint32_t)size - 1;
+  for (h->obits = 1; h->obits < 32 && (s->bn + 1) >> h->obits; h->obits++) ;
+  h->omask = h->obits >= 32 ? 0xffffffffu : (1u << h->obits) - 1;
   for (i = 0; i < o->n; i++) {
     uint8_t *r = s->blob + o->v[i];
-    uint32_t k = hash(r + R_NAME, r[R_LEN]) & h->mask;
+    uint32_t hv = hash(r + R_NAME, r[R_LEN]), k = hv & h->mask;
     for (;; k = (k + 1) & h->mask) {
       uint8_t *q;
-      if (!h->slot[k]) { h->slot[k] = o->v[i] + 1; break; }
-      q = s->blob + h->slot[k] - 1;
+      if (!h->slot[k]) { h->slot[k] = tag(h, hv) | (o->v[i] + 1); break; }
+      if ((h->slot[k] & ~h->omask) != tag(h, hv)) continue;
+      q = s->blob + (h->slot[k] & h->omask) - 1;
       if (!same_name(q, r + R_NAME, r[R_LEN])) continue;
       for (;;) {                       /* walk the chain, then append */
         if (get32(q + R_V) == get32(r + R_V)) break;
@@ -178,13 +192,14 @@ static int finish(struct dataset *ds, struct dsctx *c)
 }
 
 static const uint8_t *find(const struct dnset *s, const struct dnhash *h,
-                           const uint8_t *dn, unsigned len0)
+                           const uint8_t *dn, unsigned len0, uint32_t hv)
 {
-  uint32_t k;
+  uint32_t k, x, t = tag(h, hv);
 
-  if (!h->slot) return NULL;
-  for (k = hash(dn, len0) & h->mask; h->slot[k]; k = (k + 1) & h->mask) {
-    const uint8_t *r = s->blob + h->slot[k] - 1;
+  for (k = hv & h->mask; (x = h->slot[k]); k = (k + 1) & h->mask) {
+    const uint8_t *r;
+    if ((x & ~h->omask) != t) continue;
+    r = s->blob + (x & h->omask) - 1;
     if (same_name(r, dn, len0)) return r;
   }
   return NULL;
@@ -216,20 +231,38 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
                  struct answer *a)
 {
   const struct dnset *s = ds->d;
-  const uint8_t *dn = qi->dn, *r;
-  unsigned len0 = qi->dnlen - 1, nlab = qi->nlab;
+  const uint8_t *dn = qi->dn, *r, *wdn;
+  unsigned len0 = qi->dnlen - 1, nlab = qi->nlab, wlen0, wlab, i, nw = 0;
+  uint32_t hp = 0, hw[LAB_MAX];
+  int plain;
 
   if (!nlab) return 0;
-  if (nlab <= s->p.maxlab && nlab >= s->p.minlab &&
-      (r = find(s, &s->p, dn, len0)))
+  /* every slot this query may read is asked for first, so their cache
+   * misses overlap instead of following one another */
+  plain = s->p.slot && nlab <= s->p.maxlab && nlab >= s->p.minlab;
+  if (plain) {
+    hp = hash(dn, len0);
+    __builtin_prefetch(&s->p.slot[hp & s->p.mask]);
+  }
+  wdn = dn; wlen0 = len0; wlab = nlab;
+  if (s->w.slot && s->w.minlab != LAB_MAX) {
+    do { wlen0 -= *wdn + 1u; wdn += *wdn + 1; wlab--; }
+    while (wlab > s->w.maxlab);
+    for (dn = wdn, len0 = wlen0, i = wlab;
+         i >= s->w.minlab && i > 0 && nw < LAB_MAX; i--, nw++) {
+      hw[nw] = hash(dn, len0);
+      __builtin_prefetch(&s->w.slot[hw[nw] & s->w.mask]);
+      len0 -= *dn + 1u;
+      dn += *dn + 1;
+    }
+  }
+  if (plain && (r = find(s, &s->p, qi->dn, qi->dnlen - 1, hp)))
     return answer_all(ds, r, qi, a);
-  if (!s->w.slot || s->w.minlab == LAB_MAX) return 0;
-  do { len0 -= *dn + 1u; dn += *dn + 1; nlab--; }
-  while (nlab > s->w.maxlab);
-  for (; nlab >= s->w.minlab && nlab > 0; nlab--) {
-    if ((r = find(s, &s->w, dn, len0))) return answer_all(ds, r, qi, a);
-    len0 -= *dn + 1u;
-    dn += *dn + 1;
+  for (i = 0; i < nw; i++) {
+    if ((r = find(s, &s->w, wdn, wlen0, hw[i])))
+      return answer_all(ds, r, qi, a);
+    wlen0 -= *wdn + 1u;
+    wdn += *wdn + 1;
   }
   return 0;
 }

@@ -147,6 +147,9 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
   int i;
 
   if (!qi->ip4ok) return 0;
+  /* the four tables' misses in parallel rather than one after another */
+  for (i = 0; i < 4; i++) ktab_prefetch(&s->k[i], qi->ip4 & mask[i]);
+  for (i = 0; i < 4; i++) ktab_prefetch_keys(&s->k[i], qi->ip4 & mask[i]);
   for (i = 0; i < 4; i++) {
     const struct ktab *t = &s->k[i];
     uint32_t k = qi->ip4 & mask[i];

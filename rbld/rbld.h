@@ -35,6 +35,9 @@ char *arena_strdup(struct arena *a, const char *s);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 void arena_free(struct arena *a);
 void *xrealloc(void *p, size_t n);   /* NULL on failure, never dies */
+/* malloc, but a big block is 2 MB aligned and asks for huge pages (fewer
+ * TLB misses in lookups); free() releases it */
+void *big_alloc(size_t n);
 
 /* ---- options that shape loading ---- */
 struct opts {
@@ -244,10 +247,15 @@ struct ktab {
   uint8_t *kv;               /* lo16 and a 1-byte value side by side */
   int vw, bits;
   size_t n;
+  void *mem;                 /* the one block all of the above live in */
 };
 /* Builds t from v[0..n) (key << 32 | value), which it sorts in place
  * and frees; 0 when out of memory. */
 int ktab_build(struct ktab *t, uint64_t *v, size_t n);
+/* start loading what a lookup of k reads: its index slot, then (once
+ * that slot is in) its keys; several tables' misses then overlap */
+void ktab_prefetch(const struct ktab *t, uint32_t k);
+void ktab_prefetch_keys(const struct ktab *t, uint32_t k);
 /* position of the first entry with key k, or t->n */
 size_t ktab_find(const struct ktab *t, uint32_t k);
 uint32_t ktab_val(const struct ktab *t, size_t i);

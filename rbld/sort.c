@@ -198,11 +198,30 @@ static void reindex(struct ktab *t, const uint64_t *v, size_t n)
   }
 }
 
+/* whether an index on the top bits leaves short slots: about 8 keys
+ * each on average and no slot over 64 (clustered data, such as ranges
+ * that fill a few /8s, would otherwise make long binary searches) */
+static int short_slots(const uint64_t *v, size_t n, int bits)
+{
+  size_t i, run = 0;
+  unsigned sh = 64 - (unsigned)bits;
+
+  if ((n >> bits) > 8) return 0;
+  for (i = 0; i < n; i++) {
+    run = i && (v[i] >> sh) == (v[i - 1] >> sh) ? run + 1 : 1;
+    if (run > 64) return 0;
+  }
+  return 1;
+}
+
+static size_t up8(size_t n) { return (n + 7) & ~(size_t)7; }
+
 int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 {
   uint32_t maxv = 0;
-  size_t i, o;
+  size_t i, o, ib, kb, vb;
   uint32_t tmp[65537];
+  uint8_t *m;
 
   memset(t, 0, sizeof *t);
   if (!n) { free(v); return 1; }
@@ -210,15 +229,21 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
   for (i = 0, o = 0; i < n; i++)              /* drop duplicates */
     if (!o || v[o - 1] != v[i]) v[o++] = v[i];
   n = o;
-  for (t->bits = 8; t->bits < 16 && (n >> t->bits) > 8; t->bits++) ;
-  if (!(t->idx = malloc(((1u << t->bits) + 1) * sizeof *t->idx))) return 0;
-  reindex(t, v, n);
+  for (t->bits = 8; t->bits < 16 && !short_slots(v, n, t->bits); t->bits++) ;
   for (i = 0; i < n; i++) if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
   t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
+  /* index, keys and values in one block, so a big table can sit on
+   * huge pages: a lookup then costs its cache misses but no page walks */
+  ib = up8(((1u << t->bits) + 1) * sizeof *t->idx);
+  if (t->bits == 16 && t->vw == 1) { kb = up8(n * 3); vb = 0; }
+  else { kb = up8(n * (t->bits == 16 ? 2 : 4)); vb = n * (size_t)t->vw; }
+  if (!(m = t->mem = big_alloc(ib + kb + vb))) return 0;
+  t->idx = (uint32_t *)(void *)m;
+  reindex(t, v, n);
   if (t->bits == 16 && t->vw == 1) {
     /* the common big table: key and value in one 3-byte cell, so a
      * listed address costs one cache line, not two */
-    if (!(t->kv = malloc(n * 3))) return 0;
+    t->kv = m + ib;
     for (i = 0; i < n; i++) {
       t->kv[3 * i] = (uint8_t)(v[i] >> 32);
       t->kv[3 * i + 1] = (uint8_t)(v[i] >> 40);
@@ -228,10 +253,9 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
     free(v);
     return 1;
   }
-  if (t->bits == 16) t->lo16 = malloc(n * sizeof *t->lo16);
-  else t->k32 = malloc(n * sizeof *t->k32);
-  t->val = malloc(n * (size_t)t->vw);
-  if ((!t->lo16 && !t->k32) || !t->val) return 0;
+  if (t->bits == 16) t->lo16 = (uint16_t *)(void *)(m + ib);
+  else t->k32 = (uint32_t *)(void *)(m + ib);
+  t->val = m + ib + kb;
   for (i = 0; i < n; i++) {
     if (t->lo16) t->lo16[i] = (uint16_t)(v[i] >> 32);
     else t->k32[i] = (uint32_t)(v[i] >> 32);
@@ -250,6 +274,30 @@ static uint32_t key_at(const struct ktab *t, size_t i)
   return t->lo16 ? t->lo16[i] : t->k32[i];
 }
 
+void ktab_prefetch(const struct ktab *t, uint32_t k)
+{
+  if (t->n) __builtin_prefetch(&t->idx[k >> (32 - t->bits)]);
+}
+
+void ktab_prefetch_keys(const struct ktab *t, uint32_t k)
+{
+  size_t lo, hi;
+  uint32_t h;
+
+  if (!t->n) return;
+  h = k >> (32 - t->bits);
+  lo = t->idx[h];
+  hi = t->idx[h + 1];
+  if (lo >= hi) return;
+  if (t->kv) {
+    __builtin_prefetch(t->kv + 3 * lo);
+    __builtin_prefetch(t->kv + 3 * hi - 1);
+    return;
+  }
+  __builtin_prefetch(t->lo16 ? (const void *)(t->lo16 + (lo + hi) / 2)
+                             : (const void *)(t->k32 + (lo + hi) / 2));
+}
+
 size_t ktab_find(const struct ktab *t, uint32_t k)
 {
   size_t lo, hi, end;
@@ -260,6 +308,11 @@ size_t ktab_find(const struct ktab *t, uint32_t k)
   want = t->bits == 16 ? (k & 0xffff) : k;
   lo = t->idx[h];
   end = hi = t->idx[h + 1];
+  if (lo < hi && !t->kv) {      /* the value's line, with the keys' */
+    if (t->vw == 1) __builtin_prefetch((const uint8_t *)t->val + lo);
+    else if (t->vw == 2) __builtin_prefetch((const uint16_t *)t->val + lo);
+    else __builtin_prefetch((const uint32_t *)t->val + lo);
+  }
   while (lo < hi) {
     size_t m = (lo + hi) / 2;
     if (key_at(t, m) < want) lo = m + 1; else hi = m;
@@ -283,10 +336,6 @@ uint32_t ktab_key(const struct ktab *t, size_t i, uint32_t k)
 
 void ktab_free(struct ktab *t)
 {
-  free(t->idx);
-  free(t->lo16);
-  free(t->k32);
-  free(t->val);
-  free(t->kv);
+  free(t->mem);
   memset(t, 0, sizeof *t);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "rbld.h"
 
 struct chunk { struct chunk *next; };
@@ -10,6 +11,20 @@ struct chunk { struct chunk *next; };
 #define CHUNK (256 * 1024)
 
 void *xrealloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+
+#define HUGE_PAGE ((size_t)2 << 20)
+void *big_alloc(size_t n)
+{
+  void *p;
+
+  if (n < HUGE_PAGE / 2) return malloc(n ? n : 1);
+  n = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  if (posix_memalign(&p, HUGE_PAGE, n)) return NULL;
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, n, MADV_HUGEPAGE);  /* only a hint: may be off */
+#endif
+  return p;
+}
 
 void *arena_alloc(struct arena *a, size_t n)
 {
