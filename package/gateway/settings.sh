@@ -52,13 +52,6 @@ service_settings() {
       env_default policyd LISTEN "unix:$ROOT$RUN/policyd/policy"
       env_default policyd DNS "127.0.0.1:53"
       env_default policyd RULES "$ROOT$ETC/policyd/rules" ;;
-    rbld)
-      # rbld chroots into its data directory (rbldnsd's -r): the
-      # gateway's, unless the site chose another
-      r=$(env_get rbld ROOT)
-      case $r in
-        ""|/var/lib/rbld) env_set rbld ROOT "$ROOT$DATA/rbld" ;;
-      esac ;;
     reportd)
       # the status page looks at the Postfix instance that was wired
       if [ "$POSTFIX" = yes ] && [ -r "$POSTFIX_CONFIG/main.cf" ]; then
