@@ -2,9 +2,9 @@
 #include <string.h>
 #include "policy.h"
 
-struct attr { const char *name; size_t off; };
+struct attr { const char *name; size_t len, off; };
 
-#define FIELD(f) { #f, offsetof(struct policy_request, f) }
+#define FIELD(f) { #f, sizeof #f - 1, offsetof(struct policy_request, f) }
 static const struct attr attrs[] = {
   FIELD(request), FIELD(protocol_state), FIELD(client_address),
   FIELD(client_name), FIELD(reverse_client_name), FIELD(helo_name),
@@ -27,7 +27,7 @@ static void take(struct policy_request *r, const char *name, size_t nlen,
   size_t i;
 
   for (i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-    if (seen[i] || strlen(attrs[i].name) != nlen) continue;
+    if (seen[i] || attrs[i].len != nlen) continue;
     if (memcmp(attrs[i].name, name, nlen)) continue;
     *(const char **)((char *)r + attrs[i].off) = value;
     seen[i] = 1;
@@ -39,11 +39,14 @@ static void take(struct policy_request *r, const char *name, size_t nlen,
  * "\n"), or 0 if it has not all arrived. */
 static size_t request_end(const char *buf, size_t len)
 {
-  size_t i;
+  const char *p = buf, *end = buf + len, *nl;
 
   if (len >= 1 && buf[0] == '\n') return 1;
-  for (i = 1; i < len; i++)
-    if (buf[i] == '\n' && buf[i - 1] == '\n') return i + 1;
+  /* line by line (memchr), not byte by byte: this runs per request */
+  while ((nl = memchr(p, '\n', (size_t)(end - p))) && nl + 1 < end) {
+    if (nl[1] == '\n') return (size_t)(nl - buf) + 2;
+    p = nl + 1;
+  }
   return 0;
 }
 
