@@ -241,11 +241,13 @@ size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
  * and about one cache line of keys. */
 struct ktab {
   uint32_t *idx;             /* (1 << bits) + 1 slots */
+  uint32_t *c8;              /* 257 slots: idx on the top 8 bits only */
   uint16_t *lo16;
   uint32_t *k32;
   void *val;
   uint8_t *kv;               /* lo16 and a 1-byte value side by side */
   int vw, bits;
+  size_t cw;                 /* bytes of a kv cell: 2 + vw */
   size_t n;
   void *mem;                 /* the one block all of the above live in */
 };

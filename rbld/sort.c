@@ -234,20 +234,28 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
   t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
   /* index, keys and values in one block, so a big table can sit on
    * huge pages: a lookup then costs its cache misses but no page walks */
-  ib = up8(((1u << t->bits) + 1) * sizeof *t->idx);
-  if (t->bits == 16 && t->vw == 1) { kb = up8(n * 3); vb = 0; }
+  ib = up8(((1u << t->bits) + 1 + 257) * sizeof *t->idx);
+  t->cw = 2 + t->vw;
+  if (t->bits == 16) { kb = up8(n * t->cw + 192); vb = 0; }
   else { kb = up8(n * (t->bits == 16 ? 2 : 4)); vb = n * (size_t)t->vw; }
   if (!(m = t->mem = big_alloc(ib + kb + vb))) return 0;
   t->idx = (uint32_t *)(void *)m;
   reindex(t, v, n);
-  if (t->bits == 16 && t->vw == 1) {
-    /* the common big table: key and value in one 3-byte cell, so a
-     * listed address costs one cache line, not two */
+  t->c8 = t->idx + (1u << t->bits) + 1;
+  for (i = 0; i <= 256; i++) t->c8[i] = t->idx[i << (t->bits - 8)];
+  if (t->bits == 16) {
+    /* the big tables: the key's low 16 bits and the value in one cell
+     * (3, 4 or 6 bytes), so a listed address costs one cache line, not
+     * two */
     t->kv = m + ib;
     for (i = 0; i < n; i++) {
-      t->kv[3 * i] = (uint8_t)(v[i] >> 32);
-      t->kv[3 * i + 1] = (uint8_t)(v[i] >> 40);
-      t->kv[3 * i + 2] = (uint8_t)v[i];
+      uint8_t *c = t->kv + t->cw * i;
+      uint32_t x = (uint32_t)v[i];
+      c[0] = (uint8_t)(v[i] >> 32);
+      c[1] = (uint8_t)(v[i] >> 40);
+      c[2] = (uint8_t)x;
+      if (t->vw > 1) c[3] = (uint8_t)(x >> 8);
+      if (t->vw > 2) { c[4] = (uint8_t)(x >> 16); c[5] = (uint8_t)(x >> 24); }
     }
     t->n = n;
     free(v);
@@ -270,13 +278,30 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 
 static uint32_t key_at(const struct ktab *t, size_t i)
 {
-  if (t->kv) return (uint32_t)t->kv[3 * i] | (uint32_t)t->kv[3 * i + 1] << 8;
+  if (t->kv) return (uint32_t)t->kv[t->cw * i] |
+                    (uint32_t)t->kv[t->cw * i + 1] << 8;
   return t->lo16 ? t->lo16[i] : t->k32[i];
 }
 
 void ktab_prefetch(const struct ktab *t, uint32_t k)
 {
-  if (t->n) __builtin_prefetch(&t->idx[k >> (32 - t->bits)]);
+  uint32_t h, a = k >> 24;
+  const uint8_t *p;
+  size_t est;
+
+  if (!t->n) return;
+  h = k >> (32 - t->bits);
+  __builtin_prefetch(&t->idx[h]);
+  if (!t->kv) return;
+  /* where the keys probably are, from the small /8 index (in cache) by
+   * interpolation: fetched along with the slot rather than after it */
+  est = t->c8[a] + (((size_t)t->c8[a + 1] - t->c8[a]) * (h & 255) >> 8);
+  if (est >= t->n) est = t->n - 1;     /* the block has 192 bytes spare */
+  p = t->kv + t->cw * est;
+  __builtin_prefetch(p - 64);
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(p + 128);
 }
 
 void ktab_prefetch_keys(const struct ktab *t, uint32_t k)
@@ -290,8 +315,8 @@ void ktab_prefetch_keys(const struct ktab *t, uint32_t k)
   hi = t->idx[h + 1];
   if (lo >= hi) return;
   if (t->kv) {
-    __builtin_prefetch(t->kv + 3 * lo);
-    __builtin_prefetch(t->kv + 3 * hi - 1);
+    __builtin_prefetch(t->kv + t->cw * lo);
+    __builtin_prefetch(t->kv + t->cw * hi - 1);
     return;
   }
   __builtin_prefetch(t->lo16 ? (const void *)(t->lo16 + (lo + hi) / 2)
@@ -322,7 +347,13 @@ size_t ktab_find(const struct ktab *t, uint32_t k)
 
 uint32_t ktab_val(const struct ktab *t, size_t i)
 {
-  if (t->kv) return t->kv[3 * i + 2];
+  if (t->kv) {
+    const uint8_t *c = t->kv + t->cw * i;
+    uint32_t x = c[2];
+    if (t->vw > 1) x |= (uint32_t)c[3] << 8;
+    if (t->vw > 2) x |= (uint32_t)c[4] << 16 | (uint32_t)c[5] << 24;
+    return x;
+  }
   if (t->vw == 1) return ((const uint8_t *)t->val)[i];
   if (t->vw == 2) return ((const uint16_t *)t->val)[i];
   return ((const uint32_t *)t->val)[i];

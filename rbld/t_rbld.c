@@ -357,8 +357,52 @@ static void t_bigtable(void)
   config_free(&bcfg);
 }
 
+/* ktab against a plain scan, for each index width and cell layout:
+ * sparse keys (small index), keys crowded into one /16 (the top bits
+ * alone would leave long slots), values of 1, 2 and 4 bytes, repeated
+ * keys with several values */
+static void t_ktab(void)
+{
+  static const struct { uint32_t base, step; unsigned n; uint32_t maxv;
+                        const char *name; } c[] = {
+    { 0x0a000000u, 0x00010003u, 500, 200, "sparse, 1-byte values" },
+    { 0xc0a80000u, 1, 3000, 250, "one /16, 1-byte values" },
+    { 0xc0a80000u, 3, 3000, 3000, "one /16, 2-byte values" },
+    { 0x01000000u, 0x3f1u, 200000, 70000, "200000 keys, 4-byte values" },
+    { 0xe0000000u, 256, 5000, 5000, "/24 steps, 2-byte values" },
+  };
+  unsigned i, j, bad;
+
+  for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+    struct ktab t;
+    uint64_t *v = malloc((c[i].n + 1) * sizeof *v);
+    size_t p;
+    if (!v) { test_ok(0, "ktab: memory"); return; }
+    for (j = 0; j < c[i].n; j++)
+      v[j] = (uint64_t)(c[i].base + j * c[i].step) << 32 |
+             (1 + j % c[i].maxv);
+    v[c[i].n] = (uint64_t)c[i].base << 32 | c[i].maxv;   /* 2nd value */
+    if (!test_ok(ktab_build(&t, v, c[i].n + 1), c[i].name)) continue;
+    bad = 0;
+    for (j = 0; j < c[i].n; j++) {
+      uint32_t k = c[i].base + j * c[i].step;
+      ktab_prefetch(&t, k);
+      ktab_prefetch_keys(&t, k);
+      p = ktab_find(&t, k);
+      if (p == t.n || ktab_val(&t, p) != 1 + j % c[i].maxv ||
+          ktab_key(&t, p + 1, k) != (j == 0)) bad++;
+      if (j == 0 && ktab_val(&t, p + 1) != c[i].maxv) bad++;
+      if (c[i].step > 1 && ktab_find(&t, k + 1) != t.n) bad++;
+    }
+    if (ktab_find(&t, c[i].base - 1) != t.n) bad++;
+    test_num(bad, 0, c[i].name);
+    ktab_free(&t);
+  }
+}
+
 int main(void)
 {
+  t_ktab();
   t_ip4range();
   t_ip6();
   t_time();
