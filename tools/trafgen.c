@@ -1167,10 +1167,14 @@ int main(int argc, char **argv)
   for (i = 0; i < m.nclients; i++) make_client(&m, i);
   if (o.accounts) write_accounts(&m, o.accounts);
   if (o.zones) write_zones(&m, o.zones);
-  if (o.dry) return 0;
+  if (o.dry) {
+    free(m.cl);
+    return 0;
+  }
   t0 = now();
   run_all(&m, &o, t);
   summary(&m, t, now() - t0, o.fault);
+  free(m.cl);
   if (o.truth) {
     if (!(f = fopen(o.truth, "w"))) die_sys(EXIT_TEMP, "create", o.truth);
     write_truth(&m, t, f);

@@ -27,6 +27,7 @@ env_default() {
 
 service_settings() {
   install_conf "$1"
+  [ -n "$SOFTLIMIT" ] && env_default "$1" SOFTLIMIT "$SOFTLIMIT"
   case $1 in
     acctd)
       env_default acctd CDB "$ROOT$DATA/acctd/accounts.cdb"

@@ -8,8 +8,9 @@ for f in run log/run daily-report; do
   [ -x "$P/$f" ] && t_ok "$f executable" || t_fail "$f executable"
   sh -n "$P/$f" && t_ok "$f parses" || t_fail "$f parses"
 done
-t_match "$(cat "$P/run")" "envdir ./env setuidgid reportd softlimit" \
-  "run: envdir, setuidgid, softlimit"
+t_match "$(cat "$P/run")" "^exec envdir \./env sh -c" "run: envdir"
+t_match "$(cat "$P/run")" "exec setuidgid reportd softlimit -d " \
+  "run: setuidgid, softlimit"
 t_eq "$(cat "$P/env/LISTEN")" "inet:127.0.0.1:9025" "listens on loopback"
 # every env file is a setting reportd accepts
 out=$(cd "$P" && envdir ./env reportd --status 2>&1)
