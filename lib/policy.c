@@ -41,29 +41,44 @@ static size_t request_end(const char *buf, size_t len)
 {
   const char *p = buf, *end = buf + len, *nl;
 
+  /* Postfix ends lines with LF alone; a client that sends CRLF is
+   * answered too, rather than left waiting for an LF LF never sent */
   if (len >= 1 && buf[0] == '\n') return 1;
+  if (len >= 2 && buf[0] == '\r' && buf[1] == '\n') return 2;
   /* line by line (memchr), not byte by byte: this runs per request */
   while ((nl = memchr(p, '\n', (size_t)(end - p))) && nl + 1 < end) {
     if (nl[1] == '\n') return (size_t)(nl - buf) + 2;
+    if (nl[1] == '\r' && nl + 2 < end && nl[2] == '\n')
+      return (size_t)(nl - buf) + 3;
     p = nl + 1;
   }
   return 0;
 }
 
+/* Where the closing empty line ("\n" or "\r\n") starts. */
+static size_t empty_line_start(const char *buf, size_t end)
+{
+  if (end >= 2 && buf[end - 2] == '\r' && (end == 2 || buf[end - 3] == '\n'))
+    return end - 2;
+  return end - 1;
+}
+
 long policy_parse(char *buf, size_t len, struct policy_request *r)
 {
   unsigned char seen[sizeof attrs / sizeof attrs[0]] = { 0 };
-  size_t end = request_end(buf, len), pos = 0;
+  size_t end = request_end(buf, len), pos = 0, last;
 
   clear(r);
   if (end == 0) return memchr(buf, 0, len) ? POLICY_MALFORMED : 0;
   if (memchr(buf, 0, end)) return POLICY_MALFORMED;
-  while (pos < end - 1) {
+  last = empty_line_start(buf, end);
+  while (pos < last) {
     char *line = buf + pos, *nl = memchr(line, '\n', end - pos);
     char *eq = memchr(line, '=', (size_t)(nl - line));
 
     if (!eq || eq == line) return POLICY_MALFORMED;
     *nl = 0;
+    if (nl > eq + 1 && nl[-1] == '\r') nl[-1] = 0;
     take(r, line, (size_t)(eq - line), eq + 1, seen);
     r->attributes++;
     pos = (size_t)(nl - buf) + 1;

@@ -69,6 +69,11 @@ struct server {
   struct conn *graveyard;        /* closed, freed after the event batch */
   int stopping;
   unsigned long long stop_deadline, last_tick;
+  /* refused connections: one line a second at most, with the count, so
+   * a flood cannot push the decision lines out of the log */
+  unsigned long refused;
+  unsigned long long refuse_logged;
+  const char *refuse_reason;
 };
 
 unsigned long long now_usec(void)
@@ -285,6 +290,21 @@ static void conn_update(struct conn *c)
   epoll_set(c->srv, &c->w, conn_events(c));
 }
 
+/* The refuse line: at most one a second, counting those since the last. */
+static void log_refused(struct server *s, unsigned long long now)
+{
+  struct logline ll;
+
+  if (!s->refused || now - s->refuse_logged < 1000000ULL) return;
+  log_start(&ll, "warning", "refuse");
+  log_str(&ll, "reason", s->refuse_reason);
+  log_uint(&ll, "conns", s->nconns);
+  log_uint(&ll, "refused", s->refused);
+  log_end(&ll);
+  s->refused = 0;
+  s->refuse_logged = now;
+}
+
 static void accept_one(struct server *s, struct watch *l)
 {
   struct conn *c;
@@ -296,13 +316,10 @@ static void accept_one(struct server *s, struct watch *l)
     return;
   }
   if (s->nconns >= s->max_conns || s->stopping) {
-    struct logline ll;
-
-    log_start(&ll, "warning", "refuse");
-    log_str(&ll, "reason", s->stopping ? "stopping" : "too_many");
-    log_uint(&ll, "conns", s->nconns);
-    log_end(&ll);
     close(fd);
+    s->refused++;
+    s->refuse_reason = s->stopping ? "stopping" : "too_many";
+    log_refused(s, now_usec());
     return;
   }
   c = calloc(1, sizeof *c);
@@ -551,6 +568,7 @@ int server_run(struct server *s)
     if (now - s->last_tick >= 1000000ULL) {
       s->last_tick = now;
       check_timeouts(s, now);
+      log_refused(s, now);
       if (s->ops->tick) s->ops->tick(s->ctx);
       free_graveyard(s);
     }

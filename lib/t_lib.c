@@ -129,6 +129,22 @@ static void test_policy_bad(void)
   test_num(r.attributes, 0, "with no attributes");
 }
 
+static void test_policy_crlf(void)
+{
+  char req[] = "request=smtpd_access_policy\r\nclient_address=192.0.2.7\r\n"
+               "sender=a@example.net\r\n\r\nrequest=x\n";
+  char empty[] = "\r\nrest";
+  struct policy_request r;
+  long n = policy_parse(req, sizeof req - 1, &r);
+
+  test_num(n, (long)(sizeof req - 1 - 10), "CRLF request ends at CRLF CRLF");
+  test_str(r.client_address, "192.0.2.7", "CRLF: value without the CR");
+  test_str(r.sender, "a@example.net", "CRLF: last value without the CR");
+  test_num(r.attributes, 3, "CRLF: attribute count");
+  test_num(policy_parse(empty, sizeof empty - 1, &r), 2,
+           "a lone CRLF is an empty request");
+}
+
 static void test_policy_format(void)
 {
   char out[64];
@@ -189,6 +205,7 @@ int main(void)
   test_settings();
   test_policy_parse();
   test_policy_bad();
+  test_policy_crlf();
   test_policy_format();
   return test_done();
 }

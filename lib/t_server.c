@@ -80,7 +80,7 @@ static const struct server_ops ops = {
   .next_timeout = next_timeout, .expire = expire,
 };
 
-static char sock_path[108];
+static char sock_path[108], log_path[108];
 
 static pid_t start_server(void)
 {
@@ -91,6 +91,7 @@ static pid_t start_server(void)
     struct server *s;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlive the test */
+    if (!freopen(log_path, "w", stderr)) exit(111);
     s = server_new(&ops, &x);
 
     server_listen_list(s, sock_path, 0600);
@@ -182,18 +183,43 @@ static void test_timeouts(void)
   close(b);
 }
 
+/* Lines of the child's log with "what", and the sum of their KEY=N. */
+static int log_lines(const char *what, const char *key, long *sum)
+{
+  char line[512];
+  FILE *f = fopen(log_path, "r");
+  int n = 0;
+
+  *sum = 0;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f)) {
+    char *k;
+
+    if (!strstr(line, what)) continue;
+    n++;
+    if ((k = strstr(line, key))) *sum += strtol(k + strlen(key), NULL, 10);
+  }
+  fclose(f);
+  return n;
+}
+
 static void test_limits(void)
 {
-  int fds[10], i, refused = 0;
+  int fds[38], i, refused = 0;
+  long sum;
 
-  for (i = 0; i < 10; i++) fds[i] = dial();
+  for (i = 0; i < 38; i++) fds[i] = dial();
   usleep(200000);
-  for (i = 0; i < 10; i++) {
+  for (i = 0; i < 38; i++) {
     const char *r = ask(fds[i], "echo n\n");
     if (!strcmp(r, "EOF")) refused++;
   }
-  test_num(refused, 2, "connections over max_conns are refused");
-  for (i = 0; i < 10; i++) close(fds[i]);
+  test_num(refused, 30, "connections over max_conns are refused");
+  sleep(2);
+  test_num(log_lines("refuse", "refused=", &sum), 2,
+           "a burst of refusals makes two log lines, not thirty");
+  test_num(sum, 30, "and they count every refused connection");
+  for (i = 0; i < 38; i++) close(fds[i]);
 }
 
 static void test_signals(pid_t pid)
@@ -224,6 +250,7 @@ int main(void)
   log_init("t_server");
   snprintf(sock_path, sizeof sock_path, "unix:/tmp/t_server.%d.sock",
            (int)getpid());
+  snprintf(log_path, sizeof log_path, "/tmp/t_server.%d.log", (int)getpid());
   pid = start_server();
   test_basics();
   test_hold();
@@ -231,5 +258,6 @@ int main(void)
   test_limits();
   test_signals(pid);
   unlink(sock_path + 5);
+  unlink(log_path);
   return test_done();
 }
