@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <ip4.h>
+#include <ip6.h>
 #include "classify.h"
 #include "log.h"
 #include "policy.h"
@@ -60,6 +62,7 @@ struct ctx {
   int fail_defer;
   struct req *first, *last;       /* held, oldest first (same DEADLINE) */
   unsigned long long requests, rejects, defers, held, expired;
+  unsigned long long bad, skipped;
   unsigned long long last_stats, stats_every;
 };
 
@@ -332,23 +335,91 @@ static void hold(struct req *r)
   conn_hold(r->c);
 }
 
+/* An address policyd can look up: IPv4 or IPv6, nothing else. */
+static int is_ip(const char *s)
+{
+  char ip[16];
+  size_t n = strlen(s);
+
+  return n && (scan_ip4(s, ip) == n || scan_ip6(s, ip) == n);
+}
+
+/* Why a request cannot be judged (NULL: it can).  Such a request is
+ * answered DUNNO: Postfix goes on with its other restrictions, and the
+ * line is a warning, not a decision, so reports count only real ones. */
+static const char *unjudgeable(const struct policy_request *pr)
+{
+  if (!pr->attributes) return "empty";
+  if (strcmp(pr->request, "smtpd_access_policy")) return "request_type";
+  if (!*pr->protocol_state) return "no_protocol_state";
+  if (!*pr->client_address) return "no_client_address";
+  if (!is_ip(pr->client_address)) return "bad_client_address";
+  return NULL;
+}
+
+static void log_bad(struct conn *c, const char *why,
+                    const struct policy_request *pr)
+{
+  struct logline l;
+
+  log_start(&l, "warning", "bad_request");
+  log_uint(&l, "conn", conn_id(c));
+  log_str(&l, "reason", why);
+  if (pr && *pr->client_address)
+    log_strn(&l, "client", pr->client_address,
+             strnlen(pr->client_address, FIELD_MAX));
+  log_end(&l);
+}
+
+static long dunno(struct conn *c, long used)
+{
+  static const char d[] = "action=DUNNO\n\n";
+
+  conn_write(c, d, sizeof d - 1);
+  return used;
+}
+
+/* The rules judge the client and its HELO, which smtpd has in full at
+ * RCPT (where policyd is wired).  At DATA or END-OF-MESSAGE the same
+ * client was judged already at each RCPT: judging again would only
+ * count it twice.  Other stages (CONNECT, HELO, MAIL, VRFY, ETRN) lack
+ * the HELO or come before the envelope: DUNNO, logged. */
+static int skip_stage(struct ctx *x, struct conn *c,
+                      const struct policy_request *pr)
+{
+  struct logline l;
+
+  if (!strcmp(pr->protocol_state, "RCPT")) return 0;
+  x->skipped++;
+  log_start(&l, "info", "skipped");
+  log_uint(&l, "conn", conn_id(c));
+  log_strn(&l, "state", pr->protocol_state,
+           strnlen(pr->protocol_state, FIELD_MAX));
+  log_strn(&l, "client", pr->client_address,
+           strnlen(pr->client_address, FIELD_MAX));
+  log_end(&l);
+  return 1;
+}
+
 static long on_request(struct conn *c, char *buf, size_t len)
 {
   struct ctx *x = server_ctx(conn_server(c));
   struct policy_request pr;
   long used = policy_parse(buf, len, &pr);
+  const char *why;
   struct req *r;
 
   if (used == 0) return 0;
   if (used < 0) {
-    struct logline l;
-
-    log_start(&l, "warning", "bad_request");
-    log_uint(&l, "conn", conn_id(c));
-    log_str(&l, "reason", "malformed");
-    log_end(&l);
+    log_bad(c, "malformed", NULL);
     return -1;
   }
+  if ((why = unjudgeable(&pr))) {
+    x->bad++;
+    log_bad(c, why, &pr);
+    return dunno(c, used);
+  }
+  if (skip_stage(x, c, &pr)) return dunno(c, used);
   x->requests++;
   r = req_new(x, c, &pr);
   if (!r) {
@@ -480,6 +551,8 @@ static void log_stats(struct ctx *x)
   log_uint(&l, "defers", x->defers);
   log_uint(&l, "held", x->held);
   log_uint(&l, "deadline", x->expired);
+  log_uint(&l, "bad", x->bad);
+  log_uint(&l, "skipped", x->skipped);
   log_uint(&l, "queries", ds.queries);
   log_uint(&l, "cache_hits", ds.hits);
   log_uint(&l, "cache_entries", ds.entries);
