@@ -423,8 +423,6 @@ static int fill(struct greyd *g, struct pend *p,
   copy(p->helo, sizeof p->helo, r->helo_name);
   copy(p->ptr, sizeof p->ptr, r->client_name);
   copy(p->instance, sizeof p->instance, r->instance);
-  p->it.net = p->net, p->it.sender = p->sender;
-  p->it.rcpt = p->rcpt, p->it.addr = p->addr;
   p->hash = hash_str(hash_str(hash_str(2166136261u, p->net), p->sender),
                      p->rcpt);
   (void)g;
@@ -564,7 +562,12 @@ static void run_batch(struct greyd *g, struct batch *b)
   size_t i;
 
   if (!rs || !ages) die_sys(EXIT_TEMP, "allocate", "batch");
-  for (i = 0; i < b->n; i++) b->items[i] = b->v[i].it;
+  /* the keys point into b->v only now: batch_add may have moved it */
+  for (i = 0; i < b->n; i++) {
+    b->items[i] = b->v[i].it;
+    b->items[i].net = b->v[i].net, b->items[i].sender = b->v[i].sender;
+    b->items[i].rcpt = b->v[i].rcpt, b->items[i].addr = b->v[i].addr;
+  }
   if (g->st && store_fetch(g->st, b->items, b->n) < 0) {
     store_abort(g->st);
     store_down(g, store_error(g->st));

@@ -1,0 +1,25 @@
+#!/bin/sh
+# greyd/tests/pipeline.t - many requests at once on one connection
+# (pipelined: all written before any answer is read), and on many
+# connections at once: every request answered, greyd still alive.
+# Once a batch of more than 64 requests freed the array its keys
+# pointed into (use after free, SIGSEGV).
+. "$IMGATE_TOP/tests/lib/common.sh"
+. "$IMGATE_TOP/greyd/tests/lib.sh"
+
+P="$IMGATE_TOP/greyd/tests/pipeline.py"
+gd_start pipe STORE="$GD_DIR/db" || { t_fail "greyd starts"; exit 1; }
+for n in 65 200 1000; do
+  t_eq "$(python3 "$P" "$GD_DIR/pipe.sock" $n 1 a$n)" \
+    "answers=$n defer=$n other=0" "$n pipelined requests on one connection"
+done
+t_eq "$(python3 "$P" "$GD_DIR/pipe.sock" 200 20 b)" \
+  "answers=4000 defer=4000 other=0" "200 pipelined requests on 20 connections"
+t_eq "$(python3 "$P" "$GD_DIR/pipe.sock" 1000 1 a1000)" \
+  "answers=1000 defer=1000 other=0" "the same 1000 again: all deferred"
+t_eq "$(grep -c 'reason="Reject early retry"' "$GD_DIR/pipe.log")" 1000 \
+  "logged as early retries"
+kill -0 "$GD_PID_pipe" 2>/dev/null && t_ok "greyd alive" ||
+  t_fail "greyd alive"
+t_eq "$(grep -c 'store failure' "$GD_DIR/pipe.log")" 0 "no store failure"
+gd_stop pipe
