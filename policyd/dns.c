@@ -14,6 +14,7 @@
  */
 #include <ares.h>
 #include <arpa/nameser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -318,8 +319,17 @@ struct dns *dns_new(struct server *s, const struct dns_config *cfg)
   struct ares_options o;
   struct dns *d = calloc(1, sizeof *d);
   unsigned size = 1024;
+  const char *bad;
+  size_t len;
   int rc;
 
+  if ((bad = dns_servers_bad(cfg->servers, &len))) {
+    char msg[200];
+
+    snprintf(msg, sizeof msg, "%.*s", (int)len, bad);
+    die_msg(EXIT_PERM, "bad DNS server (want ADDR[:PORT], IPv6 as "
+            "[ADDR]:PORT, PORT 1-65535):", msg);
+  }
   if (!d) die_sys(EXIT_TEMP, "allocate", "dns");
   d->srv = s;
   d->cfg = *cfg;
@@ -347,6 +357,61 @@ struct dns *dns_new(struct server *s, const struct dns_config *cfg)
     die_msg(EXIT_PERM, "bad DNS server list (want ADDR[:PORT],...):",
             cfg->servers);
   return d;
+}
+
+/* ":PORT" at s (n bytes), or nothing at all. */
+static int port_ok(const char *s, size_t n)
+{
+  unsigned long v = 0;
+  size_t i;
+
+  if (!n) return 1;
+  if (s[0] != ':' || n < 2 || n > 6) return 0;
+  for (i = 1; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    v = v * 10 + (unsigned long)(s[i] - '0');
+  }
+  return v >= 1 && v <= 65535;
+}
+
+/* One ADDR[:PORT] element, n bytes, NUL-terminated copy in one. */
+static int server_ok(const char *one, size_t n)
+{
+  char ip[16];
+  const char *end;
+  size_t a;
+
+  if (one[0] == '[') {
+    end = memchr(one, ']', n);
+    if (!end || end == one + 1) return 0;
+    a = (size_t)(end - one - 1);
+    if (scan_ip6(one + 1, ip) != a || scan_ip4(one + 1, ip) == a)
+      return 0;                         /* [IPv4] is no IPv6 */
+    return port_ok(end + 1, n - a - 2);
+  }
+  if (strchr(one, ':') != strrchr(one, ':'))     /* bare IPv6, no port */
+    return scan_ip6(one, ip) == n;
+  a = scan_ip4(one, ip);
+  return a && (one[a] == 0 || one[a] == ':') && port_ok(one + a, n - a);
+}
+
+const char *dns_servers_bad(const char *csv, size_t *len)
+{
+  const char *s = csv;
+
+  if (!strcmp(csv, "system")) return NULL;
+  for (;;) {
+    char one[64];
+    size_t n = strcspn(s, ",");
+
+    *len = n;
+    if (!n || n >= sizeof one) return s;
+    memcpy(one, s, n);
+    one[n] = 0;
+    if (!server_ok(one, n)) return s;
+    if (!s[n]) return NULL;
+    s += n + 1;
+  }
 }
 
 void dns_free(struct dns *d)

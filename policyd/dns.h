@@ -44,6 +44,13 @@ struct dns_config {
   unsigned neg_ttl;         /* seconds, for negative answers with no SOA */
 };
 
+/* Checks a DNS server list: "system", or ADDR[:PORT] elements
+ * separated by commas (ADDR IPv4, [IPv6] or a bare IPv6 without port;
+ * PORT 1 to 65535).  Returns NULL if good, else the first bad element
+ * (its length in *len), so a typo never reaches c-ares, which would
+ * take port 99999 as 34463. */
+const char *dns_servers_bad(const char *csv, size_t *len);
+
 /* Exits 100 on a bad server list, 111 if c-ares cannot start. */
 struct dns *dns_new(struct server *s, const struct dns_config *cfg);
 void dns_free(struct dns *d);

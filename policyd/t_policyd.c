@@ -300,6 +300,57 @@ static void test_qname(void)
            "qname: too small a buffer");
 }
 
+/* --- the DNS setting --- */
+
+static void test_servers(void)
+{
+  static const struct { const char *csv, *bad; } cases[] = {
+    { "system", NULL },
+    { "127.0.0.1", NULL },
+    { "127.0.0.1:53", NULL },
+    { "127.0.0.1:1,127.0.0.2:65535", NULL },
+    { "[::1]:5353", NULL },
+    { "[::1]", NULL },
+    { "::1", NULL },
+    { "2001:db8::53,127.0.0.1:53", NULL },
+    { "127.0.0.1:99999", "127.0.0.1:99999" },
+    { "127.0.0.1:65536", "127.0.0.1:65536" },
+    { "127.0.0.1:0", "127.0.0.1:0" },
+    { "127.0.0.1:", "127.0.0.1:" },
+    { "127.0.0.1:053x", "127.0.0.1:053x" },
+    { "127.0.0.1:-1", "127.0.0.1:-1" },
+    { "127.0.0.1:5300000", "127.0.0.1:5300000" },
+    { "127.0.0.1:53,127.0.0.1:99999", "127.0.0.1:99999" },
+    { "127.0.0.256:53", "127.0.0.256:53" },
+    { "127.0.0:53", "127.0.0:53" },
+    { "127.0.0.1.5:53", "127.0.0.1.5:53" },
+    { "localhost:53", "localhost:53" },
+    { "[::1]:0", "[::1]:0" },
+    { "[::1]:70000", "[::1]:70000" },
+    { "[::1", "[::1" },
+    { "[]:53", "[]:53" },
+    { "[127.0.0.1]:53", "[127.0.0.1]:53" },
+    { "[::1]x", "[::1]x" },
+    { "::1:53:zz", "::1:53:zz" },
+    { "", "" },
+    { "127.0.0.1:53,", "" },
+    { ",127.0.0.1:53", "" },
+    { "127.0.0.1 53", "127.0.0.1 53" },
+    { "system,127.0.0.1", "system" },
+  };
+  char name[96], got[96];
+  size_t i, len;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *bad = dns_servers_bad(cases[i].csv, &len);
+
+    snprintf(name, sizeof name, "DNS=%s", cases[i].csv);
+    if (bad) snprintf(got, sizeof got, "%.*s", (int)len, bad);
+    test_str(bad ? got : "(good)", cases[i].bad ? cases[i].bad
+                                                  : "(good)", name);
+  }
+}
+
 /* --- replies --- */
 
 static size_t put(unsigned char *b, size_t n, const void *p, size_t len)
@@ -455,6 +506,7 @@ int main(void)
   test_conds();
   test_answers();
   test_qname();
+  test_servers();
   test_replies();
   test_fuzz_replies();
   test_fuzz_rules();

@@ -33,6 +33,16 @@ t_eq "$(start_err DNS=)" 100 "DNS unset: exit 100"
 t_eq "$(cat "$D/err")" "policyd: fatal: setting missing: DNS" \
   "DNS unset: says so"
 t_eq "$(start_err DNS=localhost:53)" 100 "DNS not an address: exit 100"
+# c-ares alone would take port 99999 as 34463 and start
+for dns in 127.0.0.1:99999 127.0.0.1:0 127.0.0.1:53x 127.0.0.256 \
+           '[::1]:65536' 127.0.0.1:53,; do
+  t_eq "$(start_err DNS=$dns)" 100 "DNS=$dns: exit 100"
+done
+t_eq "$(start_err DNS=127.0.0.1:53,127.0.0.1:99999)" 100 \
+  "DNS with one bad server of two: exit 100"
+t_eq "$(cat "$D/err")" "policyd: fatal: bad DNS server (want ADDR[:PORT], \
+IPv6 as [ADDR]:PORT, PORT 1-65535): 127.0.0.1:99999" \
+  "...and names the bad one"
 t_eq "$(start_err DEADLINE=5)" 100 "DEADLINE below 50 ms: exit 100"
 t_eq "$(start_err LISTEN=)" 100 "LISTEN unset: exit 100"
 
