@@ -38,6 +38,7 @@ struct acctd {
   struct db db;
   struct stat failed;           /* the file that last failed to load */
   int have_failed;
+  const char *trouble;          /* TEMP reason while there is no copy */
   char error[160];              /* last error logged, to log it once */
   unsigned nsocketmap;          /* listeners [0, nsocketmap): socketmap */
   size_t max_request;
@@ -58,6 +59,7 @@ static void cdb_error(struct acctd *a, const char *why)
   log_start(&l, "warning", "cdb");
   log_str(&l, "file", a->path);
   log_str(&l, "error", why);
+  if (a->db.map) log_uint(&l, "kept", a->db.entries);
   log_end(&l);
 }
 
@@ -94,6 +96,21 @@ static int same_failure(const struct acctd *a, const struct stat *st)
          && f->st_ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+/* A file that cannot serve: the copy we have (if any) stays, since old
+ * accounts defer or bounce far less mail than none; without one, lookups
+ * get TEMP with the reason.  An empty CDB is a broken export, not a
+ * domain without users: answering NOTFOUND from it would bounce all. */
+static void load_failed(struct acctd *a, const struct stat *st,
+                        const char *why)
+{
+  a->failed = *st;
+  a->have_failed = 1;
+  if (!strncmp(why, "corrupt", 7)) a->trouble = "cdb_corrupt";
+  else if (!strncmp(why, "empty", 5)) a->trouble = "cdb_empty";
+  else a->trouble = "cdb_unavailable";
+  cdb_error(a, why);
+}
+
 static void refresh(struct acctd *a, int force)
 {
   struct stat st;
@@ -104,6 +121,7 @@ static void refresh(struct acctd *a, int force)
   if (stat(a->path, &st) < 0) {
     db_close(&a->db);
     a->have_failed = 0;
+    a->trouble = "cdb_unavailable";
     cdb_error(a, strerror(errno));
     return;
   }
@@ -111,11 +129,13 @@ static void refresh(struct acctd *a, int force)
   if (!force && (same_failure(a, &st) || settling(a, &st))) return;
   r = db_open(&fresh, a->path, &why);
   if (r == DB_BUSY) return;                  /* changing: next tick */
+  if (r == DB_OK && !fresh.entries) {
+    db_close(&fresh);
+    why = "empty: no addresses";
+    r = DB_FAIL;
+  }
   if (r == DB_FAIL) {
-    db_close(&a->db);
-    a->failed = st;
-    a->have_failed = 1;
-    cdb_error(a, why);
+    load_failed(a, &st, why);
     return;
   }
   db_close(&a->db);
@@ -171,8 +191,10 @@ static void reply(struct conn *c, enum proto p, enum lookup_result res,
 static void answer(struct acctd *a, struct conn *c, enum proto p,
                    const char *key, size_t n)
 {
-  const char *why;
-  enum lookup_result res = lookup(&a->db, a->delims, key, n, &why);
+  const char *why = a->trouble;
+  enum lookup_result res = LOOKUP_TEMP;
+
+  if (a->db.map) res = lookup(&a->db, a->delims, key, n, &why);
 
   if (res == LOOKUP_FOUND) a->found++;
   else if (res == LOOKUP_NOTFOUND) a->notfound++;
@@ -342,6 +364,7 @@ int main(void)
   if (!s[S_SOCKETMAP].str && !s[S_TCPTABLE].str)
     die_msg(EXIT_PERM, "no listener: set SOCKETMAP, TCPTABLE or both", NULL);
   a.path = s[S_CDB].str;
+  a.trouble = "cdb_unavailable";
   a.delims = s[S_STRIP_EXT].num ? s[S_DELIMITER].str : NULL;
   a.max_request = s[S_MAXREQUEST].num;
   a.stats_every = s[S_STATS].num;

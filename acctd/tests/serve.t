@@ -83,31 +83,46 @@ t_wait_log log 'acctd: info: stats ' 3
 t_match "$(grep ' stats ' log | head -1)" '^acctd: info: stats found=[0-9]+ notfound=[0-9]+ temp=0 bad=[0-9]+ conns=[0-9]+$' "periodic stats line"
 grep -q 'result=found\|lookup.*alice@example.com' log && t_fail "found lookups are not logged" || t_ok "found lookups are not logged"
 
-# --- the CDB goes bad, goes away, comes back: no restart
+# --- the CDB goes bad, goes away, comes back: no restart.  A corrupt
+# or empty replacement is refused and the good copy served on.
 cp acc.cdb good.cdb
 head -c $(( $(stat -c %s good.cdb) - 9 )) good.cdb > bad.cdb
 mv bad.cdb acc.cdb
 t_wait_log log 'error="corrupt' 5
-t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "20:TEMP cdb_unavailable," "corrupt cdb: socketmap TEMP"
-t_eq "$($W "$TT" 'b"get alice@example.com\n"')" "400 cdb_unavailable\n" "corrupt cdb: tcp 400"
-t_match "$(grep 'error="corrupt' log)" "^acctd: warning: cdb file=$D/acc.cdb error=\"corrupt: hash table outside the file\"\$" "corrupt cdb logged once"
-t_match "$(grep 'result=temp' log | head -1)" '^acctd: warning: lookup proto=socketmap result=temp reason=cdb_unavailable key=alice@example.com conn=[0-9]+$' "temp lookup logged"
+t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "5:OK OK," "corrupt replacement: old copy kept (socketmap)"
+t_eq "$($W "$TT" 'b"get nobody@example.com\n"')" "500 NOTFOUND\n" "corrupt replacement: old copy kept (tcp)"
+t_match "$(grep 'error="corrupt' log)" "^acctd: warning: cdb file=$D/acc.cdb error=\"corrupt: hash table outside the file\" kept=6\$" "corrupt cdb logged once, old kept"
+printf '+10,4:acctd:case->fold\n\n' | cdb -c empty.cdb && mv empty.cdb acc.cdb
+t_wait_log log 'error="empty' 5
+t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "5:OK OK," "empty replacement: old copy kept"
+t_match "$(grep 'error="empty' log)" "^acctd: warning: cdb file=$D/acc.cdb error=\"empty: no addresses\" kept=6\$" "empty cdb logged, old kept"
 rm acc.cdb
 t_wait_log log 'error="No such file' 5
 t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "20:TEMP cdb_unavailable," "missing cdb: TEMP"
+t_match "$(grep 'result=temp' log | head -1)" '^acctd: warning: lookup proto=socketmap result=temp reason=cdb_unavailable key=alice@example.com conn=[0-9]+$' "temp lookup logged"
 cp good.cdb new.cdb; mv new.cdb acc.cdb
 i=0; while [ "$($W "$SM" 'b"22:rcpt alice@example.com,"')" != "5:OK OK," ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done
 t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "5:OK OK," "cdb back: found again without restart"
-t_eq "$(grep -c ' cdb ' log)" 4 "each change logged once (open, corrupt, missing, open)"
+t_eq "$(grep -c ' cdb ' log)" 5 "each change logged once (open, corrupt, empty, missing, open)"
 
 t_stop "$PID"
 t_eq "$(kill -0 "$PID" 2>/dev/null; echo $?)" 1 "SIGTERM stops it"
 
 # --- started without a CDB: TEMP until one appears
 rm -f acc.cdb sm.sock
+: > log
 start || t_fail "acctd starts without a cdb"
 t_wait_log log "error=\"No such file or directory\"" 5
 t_eq "$($W "$TT" 'b"get alice@example.com\n"')" "400 cdb_unavailable\n" "no cdb at start: 400"
+head -c $(( $(stat -c %s good.cdb) - 9 )) good.cdb > bad.cdb; mv bad.cdb acc.cdb
+t_wait_log log 'error="corrupt' 5
+t_eq "$($W "$TT" 'b"get alice@example.com\n"')" "400 cdb_corrupt\n" "corrupt cdb, none before: 400 cdb_corrupt"
+t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "16:TEMP cdb_corrupt," "corrupt cdb, none before: TEMP cdb_corrupt"
+t_match "$(grep 'reason=cdb_corrupt' log | head -1)" '^acctd: warning: lookup proto=tcp result=temp reason=cdb_corrupt key=alice@example.com conn=[0-9]+$' "documented reason cdb_corrupt logged"
+printf '+10,4:acctd:case->fold\n\n' | cdb -c empty.cdb && mv empty.cdb acc.cdb
+t_wait_log log 'error="empty' 5
+t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,"')" "14:TEMP cdb_empty," "empty cdb, none before: TEMP cdb_empty (never NOTFOUND)"
+t_match "$(grep 'reason=cdb_empty' log | head -1)" '^acctd: warning: lookup proto=socketmap result=temp reason=cdb_empty key=alice@example.com conn=[0-9]+$' "cdb_empty logged"
 acctd-data acc.txt acc.cdb 2>/dev/null
 i=0; while [ "$($W "$TT" 'b"get alice@example.com\n"')" != "200 OK\n" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done
 t_eq "$($W "$TT" 'b"get alice@example.com\n"')" "200 OK\n" "cdb built later: found without restart"
@@ -134,7 +149,7 @@ for c in cs:
 print(" ".join(res))
 PY
 t_eq "$(cat limit.out)" "5:OK OK, 5:OK OK, closed" "MAXCONNS=2: the third connection is refused"
-t_match "$(grep refuse log6)" '^acctd: warning: refuse reason=too_many conns=2$' "refusal logged"
+t_match "$(grep refuse log6)" '^acctd: warning: refuse reason=too_many conns=2 refused=1$' "refusal logged"
 t_stop "$PID"
 
 # --- settings
