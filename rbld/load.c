@@ -239,6 +239,20 @@ static char *trim(char *s, char *e)
   return skipspace(s);
 }
 
+/* A gzip stream cut short reads like a short file (gzread returns 0,
+   zlib keeps Z_BUF_ERROR aside): loading it would replace good data
+   with a part of it, or with nothing, so it is a failed load. */
+static int gz_complete(gzFile gz, struct dsctx *c)
+{
+  int err = Z_OK;
+
+  gzerror(gz, &err);
+  if (err == Z_OK) return 1;
+  ds_warn(c, err == Z_BUF_ERROR ? "compressed data truncated"
+                                : "read error (corrupt compressed data?)");
+  return 0;
+}
+
 /* Feeds every line of one open file to the dataset; 0 on failure. */
 static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
 {
@@ -258,6 +272,7 @@ static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
         n = gzread(gz, buf + end, (unsigned)(LINE_MAX_ - end));
         if (n < 0) { ds_warn(c, "read error (corrupt compressed data?)");
                      return 0; }
+        if (n == 0 && !gz_complete(gz, c)) return 0;
         if (n == 0) eof = 1;
         end += (size_t)n;
         continue;
@@ -313,7 +328,10 @@ static int load_file(struct dataset *ds, unsigned i, struct dsctx *c)
   gzbuffer(gz, 128 * 1024);
   c->def_rr = rr_default;
   ok = (!ds->type->start || ds->type->start(ds, c)) && read_lines(ds, gz, c);
-  gzclose(gz);
+  if (gzclose_r(gz) != Z_OK && ok) {
+    ds_warn(c, "compressed data truncated or corrupt");
+    ok = 0;
+  }
   if (ok && (fstat(fd, &st1) < 0 || !same_file(&st0, &st1))) {
     c->line = 0;
     ds_warn(c, "file changed while read: write a temporary file and "

@@ -109,3 +109,41 @@ sleep 0.5
 ok "warnings capped at 5" \
   "[ \$(grep -c 'error=\"invalid domain name\"\|error=\"invalid address\"' rbld2.log) = 6 ]"
 ok "count of suppressed warnings" "grep -q 'suppressed=7' rbld2.log"
+
+# a gzip file cut short (at 10 and 12 bytes, in the middle, before its
+# CRC) or with a bad CRC is a failed load: the old data stays, a
+# warning names the file (zlib reads such a file as a short one)
+{ base; echo "20.0.0.5"; } | put bl
+kill -HUP $P
+sleep 0.5
+ok "gzip: good data loaded" "ask 5.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+{ base; echo "20.0.0.6"
+  python3 -c 'for i in range(20003): print("30.%d.%d.1" % (i >> 8, i & 255))'
+} | gzip -c > big.gz
+size=$(wc -c < big.gz)
+for cut in 10 12 $((size / 2)) $((size - 4)) crc; do
+  if [ $cut = crc ]; then
+    python3 -c 'import sys; d = bytearray(open("big.gz", "rb").read())
+d[-8] ^= 1; sys.stdout.buffer.write(d)' | put bl
+  else
+    head -c $cut big.gz | put bl
+  fi
+  kill -HUP $P
+  sleep 0.5
+  ok "gzip cut at $cut: old data kept" \
+    "ask 5.0.0.20.bl.example A | grep -q 'A 127.0.0.2' &&
+     ask 3.0.0.10.bl.example A | grep -q 'A 127.0.0.2' &&
+     ask 6.0.0.20.bl.example A | grep -q rcode=3"
+done
+n=$(grep -c 'warning: data file=bl .*error="compressed data truncated"' rbld2.log)
+ok "truncated gzip reported with the file ($n)" "[ $n = 4 ]"
+ok "bad gzip CRC reported with the file" \
+  "grep -q 'warning: data file=bl error=\"read error' rbld2.log"
+n=$(grep -c 'warning: load_failed dataset=ip4set:bl' rbld2.log)
+ok "every broken gzip is a failed load ($n)" "[ $n = 5 ]"
+cat big.gz | put bl
+kill -HUP $P
+sleep 0.8
+ok "whole gzip loads" "ask 6.0.0.20.bl.example A | grep -q 'A 127.0.0.2' &&
+   ask 1.2.3.30.bl.example A | grep -q 'A 127.0.0.2' &&
+   grep -q 'loaded dataset=ip4set:bl entries=20054 warnings=0' rbld2.log"
