@@ -45,6 +45,33 @@ IPv6 as [ADDR]:PORT, PORT 1-65535): 127.0.0.1:99999" \
   "...and names the bad one"
 t_eq "$(start_err DEADLINE=5)" 100 "DEADLINE below 50 ms: exit 100"
 t_eq "$(start_err LISTEN=)" 100 "LISTEN unset: exit 100"
+# the policy protocol has no authentication: inet on loopback only
+for l in inet:0.0.0.0:10023 0.0.0.0:10023 inet:192.0.2.1:10023 \
+         'inet:[::]:10023' 'inet:[2001:db8::1]:10023' \
+         'inet:[::ffff:0.0.0.0]:10023' "unix:$D/x.sock,inet:10.0.0.1:10023"; do
+  t_eq "$(start_err LISTEN="$l")" 100 "LISTEN=$l: exit 100"
+done
+t_eq "$(cat "$D/err")" "policyd: fatal: LISTEN must be unix: or on \
+loopback (127.0.0.0/8 or [::1]), the policy protocol has no \
+authentication: inet:10.0.0.1:10023" "...and says why, naming it"
+
+# loopback TCP (IPv4 and IPv6) is accepted and answers
+P4=$(t_port 24100); P6=$(t_port $((P4+1)))
+t_bg env LISTEN="inet:127.0.0.2:$P4,inet:[::1]:$P6" RULES="$D/r" \
+  DNS=127.0.0.1:9 STATS_INTERVAL=0 policyd 2> "$D/tcp.log"
+TCP_PID=$T_PID
+t_wait_tcp "$P6" 5
+ask_tcp() {
+  printf '198.51.100.1 [198.51.100.1] -\n' |
+    python3 "$HERE/pq.py" "$1" | cut -f1
+}
+t_eq "$(ask_tcp "127.0.0.2:$P4")" \
+  "action=REJECT 5.7.1 Rejected by policy (PTRNUL HELO_IP)" \
+  "LISTEN on 127.0.0.2: answers"
+t_eq "$(ask_tcp "::1:$P6")" \
+  "action=REJECT 5.7.1 Rejected by policy (PTRNUL HELO_IP)" \
+  "LISTEN on [::1]: answers"
+kill "$TCP_PID"
 
 # 2. reloads
 cat > "$D/rules" <<'EOR'
