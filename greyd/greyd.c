@@ -461,6 +461,37 @@ static enum reason static_check(const struct greyd *g,
   return R_COUNT;
 }
 
+/* A request greyd cannot judge: a warning, not a decision line, so
+ * that the decisions counted are real ones. */
+static void log_bad(struct conn *c, const char *why, const char *client)
+{
+  struct logline l;
+
+  log_start(&l, "warning", "bad_request");
+  log_uint(&l, "conn", conn_id(c));
+  log_str(&l, "reason", why);
+  if (client) log_strn(&l, "client", client, strnlen(client, 64));
+  log_end(&l);
+}
+
+static void on_overflow(struct conn *c)
+{
+  log_bad(c, "too_long", NULL);
+}
+
+/* Postfix sends an IPv4 or IPv6 address; anything else is a broken
+ * client (or a test), answered DUNNO with a warning: no triplet. */
+static int valid_client(struct conn *c, const struct policy_request *r)
+{
+  char net[NET_MAX];
+
+  if (client_net(r->client_address, 32, 128, net, sizeof net) == 0
+      && strlen(r->client_address) < 64)
+    return 1;
+  log_bad(c, "bad_client_address", r->client_address);
+  return 0;
+}
+
 static long on_request(struct conn *c, char *buf, size_t len)
 {
   struct greyd *g = server_ctx(conn_server(c));
@@ -471,8 +502,10 @@ static long on_request(struct conn *c, char *buf, size_t len)
   unsigned bits;
   char out[64];
 
+  if (used < 0) log_bad(c, "malformed", NULL);
   if (used <= 0) return used;
-  if (strcmp(r.protocol_state, "RCPT") || !*r.client_address) {
+  if (strcmp(r.protocol_state, "RCPT") || !*r.client_address
+      || !valid_client(c, &r)) {
     /* greylisting happens at RCPT; other stages pass */
     conn_write(c, out, policy_format(out, sizeof out, "DUNNO", NULL));
     return used;
@@ -651,6 +684,30 @@ static void on_closed(struct conn *c)
 
 /* ---- start ---- */
 
+/* The policy protocol has no authentication: whoever reaches the socket
+ * decides what greyd stores.  TCP on loopback only. */
+static void need_loopback(const char *specs)
+{
+  const char *s = specs;
+  char one[256];
+
+  while (*s) {
+    size_t n = strcspn(s, ", ");
+    const char *p;
+
+    if (n >= sizeof one) die_msg(EXIT_PERM, "LISTEN spec too long:", s);
+    memcpy(one, s, n);
+    one[n] = 0;
+    p = strncmp(one, "inet:", 5) ? one : one + 5;
+    if (n && strncmp(one, "unix:", 5) && one[0] != '/'
+        && strncmp(p, "127.", 4) && strncmp(p, "[::1]:", 6))
+      die_msg(EXIT_PERM, "LISTEN must be unix: or on loopback (127.0.0.0/8 "
+              "or [::1]), the policy protocol has no access control:", one);
+    s += n;
+    s += strspn(s, ", ");
+  }
+}
+
 static void parse_suspicious(struct greyd *g, const char *s)
 {
   char buf[256], *tok, *save = NULL;
@@ -705,6 +762,7 @@ int main(void)
   settings_load(settings, S_COUNT);
   if (!settings[S_LISTEN].str)
     die_msg(EXIT_PERM, "setting LISTEN is required", NULL);
+  need_loopback(settings[S_LISTEN].str);
   set_up(&g);
   memset(&ops, 0, sizeof ops);
   ops.max_request = 16384;
@@ -715,6 +773,7 @@ int main(void)
   ops.request = on_request;
   ops.reload = on_reload;
   ops.closed = on_closed;
+  ops.overflow = on_overflow;
   ops.tick = on_tick;
   ops.next_timeout = next_timeout;
   ops.expire = on_round;

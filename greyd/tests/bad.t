@@ -1,0 +1,74 @@
+#!/bin/sh
+# greyd/tests/bad.t - what greyd refuses: a TCP listener off loopback
+# (exit 100: the policy protocol has no access control); requests it
+# cannot judge (too long, malformed, a client address that is no
+# address): a warning line bad_request, never a decision or a store
+# failure.
+. "$IMGATE_TOP/tests/lib/common.sh"
+. "$IMGATE_TOP/greyd/tests/lib.sh"
+
+for l in inet:0.0.0.0:10023 192.0.2.1:10023 "unix:$GD_DIR/x.sock,[::]:10023"
+do
+  out=$(env LISTEN="$l" STORE="$GD_DIR/ldb" timeout 5 greyd 2>&1)
+  rc=$?
+  t_eq "$rc" 100 "LISTEN=$l: exit 100"
+  t_match "$out" 'LISTEN must be unix: or on loopback .*no access control' \
+    "LISTEN=$l: says why"
+done
+P=$(t_port)
+env LISTEN="inet:127.0.0.1:$P,unix:$GD_DIR/lo.sock" STORE="$GD_DIR/ldb" \
+  greyd 2> "$GD_DIR/lo.log" &
+LO=$!
+T_PIDS="$T_PIDS $LO"
+t_wait_log "$GD_DIR/lo.log" 'store state=up' 10 &&
+  t_ok "LISTEN on 127.0.0.1 and unix: accepted" ||
+  t_fail "LISTEN on 127.0.0.1 and unix: accepted"
+t_stop $LO
+
+gd_start bad STORE="$GD_DIR/db" || { t_fail "greyd starts"; exit 1; }
+S=$GD_DIR/bad.sock
+# send BYTES: what greyd answers to them (the connection then closes)
+send() { python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read()); s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    try: d = s.recv(65536)
+    except OSError: break
+    if not d: break
+    out += d
+print(out.decode(errors="replace").split("\n")[0])' "$S"; }
+# nbad N: wait (at most 5 s) for the Nth bad_request line
+nbad() { i=0; while [ "$(grep -c bad_request "$GD_DIR/bad.log")" -lt "$1" ] &&
+  [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; }
+
+python3 -c 'print("request=smtpd_access_policy\nx=" + "a" * 100000)' |
+  send > /dev/null
+nbad 1
+t_match "$(grep bad_request "$GD_DIR/bad.log" | sed -n 1p)" \
+  '^greyd: warning: bad_request conn=[0-9]+ reason=too_long$' \
+  "a 100 kB attribute: logged too_long"
+python3 -c 'print("x=y\n" * 5000)' | send > /dev/null
+nbad 2
+t_match "$(grep bad_request "$GD_DIR/bad.log" | sed -n 2p)" \
+  '^greyd: warning: bad_request conn=[0-9]+ reason=too_long$' \
+  "5,000 attributes: logged too_long"
+printf 'no equals sign\n\n' | send > /dev/null
+nbad 3
+t_match "$(grep bad_request "$GD_DIR/bad.log" | sed -n 3p)" \
+  '^greyd: warning: bad_request conn=[0-9]+ reason=malformed$' \
+  "a line without =: logged malformed"
+for a in 999.1.1.1 not-an-address 2001:db8::zz; do
+  t_eq "$(gd_req "$S" "$a" unknown x a@example.org b@example.com)" \
+    "action=DUNNO" "client_address=$a: DUNNO"
+done
+sleep 0.3
+t_eq "$(grep -c 'bad_request conn=[0-9]* reason=bad_client_address client=' \
+  "$GD_DIR/bad.log")" 3 "each bad client address logged"
+t_eq "$(grep -c ' decision ' "$GD_DIR/bad.log")" 0 "no decision line for them"
+t_eq "$(grep -c 'store failure' "$GD_DIR/bad.log")" 0 "no store failure"
+t_eq "$(gd_req "$S" 192.0.2.9 unknown x a@example.org b@example.com)" \
+  "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try again in 300 seconds" \
+  "greyd still greylists"
+gd_stop bad
