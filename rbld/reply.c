@@ -185,7 +185,7 @@ struct query {
   unsigned dnlen, nlab;
   unsigned lab[LAB_MAX];       /* offset of each label in dn */
   unsigned type, cls, qend;
-  int edns, ednsver;
+  int edns, ednsver, formerr;
   unsigned udpsize;
 };
 
@@ -202,7 +202,10 @@ static size_t skip_name(const uint8_t *q, size_t len, size_t p)
   return 0;
 }
 
-/* Looks for an OPT RR among the RRs after the question. */
+/* Looks for an OPT RR among the RRs after the question.  RFC 6891:
+   two OPT RRs are a FORMERR; so is an RR cut off or running past the
+   packet (its OPT, if any, cannot be trusted: the FORMERR goes
+   without one). */
 static void parse_edns(const uint8_t *q, size_t len, struct query *k)
 {
   unsigned n = get16(q + 6) + get16(q + 8) + get16(q + 10), i;
@@ -210,15 +213,17 @@ static void parse_edns(const uint8_t *q, size_t len, struct query *k)
 
   for (i = 0; i < n && i < 64; i++) {
     size_t np = skip_name(q, len, p);
-    if (!np || np + 10 > len) return;
-    if (get16(q + np) == T_OPT && q[p] == 0 && !k->edns) {
+    if (!np || np + 10 > len) { k->formerr = 1; break; }
+    if (get16(q + np) == T_OPT && q[p] == 0) {
+      if (k->edns) { k->formerr = 1; break; }
       k->edns = 1;
       k->udpsize = get16(q + np + 2);
       k->ednsver = q[np + 5];
     }
     p = np + 10 + get16(q + np + 8);
-    if (p > len) { k->edns = 0; return; }
+    if (p > len) { k->formerr = 1; break; }
   }
+  if (k->formerr) k->edns = 0;
 }
 
 static int parse_query(const uint8_t *q, size_t len, struct query *k)
@@ -247,7 +252,7 @@ static int parse_query(const uint8_t *q, size_t len, struct query *k)
   k->type = get16(q + p + 1);
   k->cls = get16(q + p + 3);
   k->qend = (unsigned)(p + 5);
-  k->edns = 0;
+  k->edns = k->formerr = 0;
   parse_edns(q, len, k);
   return 1;
 }
@@ -524,6 +529,8 @@ size_t reply(const struct zoneset *zs, const uint8_t *q, size_t qlen,
   if (q[2] & F1_BAD) {
     out[2] = F1_QR;
     rc = R_NOTIMP; aa = 0;
+  } else if (k.formerr) {
+    rc = R_FORMERR; aa = 0;
   } else if (k.edns && k.ednsver) {
     rc = 16; aa = 0;                         /* BADVERS */
   } else if (k.cls != C_IN && k.cls != C_ANY) {

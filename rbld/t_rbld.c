@@ -258,6 +258,28 @@ static void t_reply(void)
   len = ask(q, n, out, 0, &rc);
   test_ok(len && rc == 16 && (out[3] & 15) == 0 && out[len - 6] == 1,
           "EDNS version 1: BADVERS");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 1, 1232);
+  memcpy(q + n, q + n - 11, 11);                /* a second OPT */
+  q[11] = 2;
+  len = ask(q, n + 11, out, 0, &rc);
+  test_ok(len && rc == 1 && (out[3] & 15) == 1 && out[7] == 0 &&
+          out[11] == 0, "two OPT RRs: FORMERR, no OPT back");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 1, 1232);
+  q[n - 1] = 4;                                 /* RDLENGTH past the end */
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 1 && out[7] == 0 && out[11] == 0,
+          "OPT RDLENGTH past the packet: FORMERR, no OPT back");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 1, 1232);
+  len = ask(q, n - 3, out, 0, &rc);
+  test_ok(len && rc == 1 && out[11] == 0, "OPT RR cut off: FORMERR");
+  q[11] = 2;                                    /* ARCOUNT 2, one RR */
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 1 && out[11] == 0, "ARCOUNT past the RRs: FORMERR");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 1, 1232);
+  q[n - 1] = 4; memcpy(q + n, "\0\12\0\4", 4); /* EDNS option in RDATA */
+  len = ask(q, n + 4, out, 0, &rc);
+  test_ok(len && rc == 0 && out[7] == 1 && out[11] == 1,
+          "OPT with an option inside its RDLENGTH: answered");
   n = mkq(q, "1.0.0.50.bl.example", 16, 1, 100);
   len = ask(q, n, out, 0, &rc);
   test_ok(len <= 512 && (out[2] & 0x02), "EDNS size below 512 counts as 512");

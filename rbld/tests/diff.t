@@ -7,6 +7,8 @@
 # "!allow=REASON" and checked by dnsq.py's allowed():
 #   edns-opt  rbld answers an EDNS query with an OPT RR (RFC 6891);
 #             rbldnsd only adds one to replies longer than 512 bytes.
+#   formerr   a query with two OPT RRs, or an RR running past the
+#             packet: rbld answers FORMERR (RFC 6891), rbldnsd answers.
 #   tc        an answer too big for UDP: rbld sets TC (and answers over
 #             TCP); rbldnsd leaves records out silently and clears AA.
 T=$(dirname "$0")

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """dnsq.py - a small DNS client for rbld's tests (standard library only).
 
-  dnsq.py ask ADDR:PORT NAME TYPE [CLASS] [+edns] [+tcp] [+src=IP]
+  dnsq.py ask ADDR:PORT NAME TYPE [CLASS] [+edns|+edns=two|+edns=bad] [+tcp] [+src=IP]
       prints the reply in a canonical one-line-per-item form
   dnsq.py diff ADDR:PORT ADDR:PORT QUERYFILE
       sends every query of QUERYFILE to both servers and compares the
       canonical replies; a query line is
-        NAME TYPE [CLASS] [+edns] [+src=IP] [!allow=REASON]
+        NAME TYPE [CLASS] [+edns[=two|=bad]] [+src=IP] [!allow=REASON]
       "!allow=REASON" names a difference the test expects (rbld better
       on purpose); such lines are compared on what is not affected.
       Prints "ok - ..." / "not ok - ..." lines.
@@ -34,15 +34,17 @@ def qtype(t):
 def build(name, t, c="IN", edns=False, qid=None, flags=0x0100, opt_ver=0,
           udp=1232):
     qid = random.randint(0, 65535) if qid is None else qid
-    ar = 1 if edns else 0
+    ar = 2 if edns == "two" else 1 if edns else 0
     h = struct.pack(">HHHHHH", qid, flags, 1, 0, 0, ar)
     q = b""
     for lab in name.rstrip(".").split(".") if name not in (".", "") else []:
         b = lab.encode("latin-1")
         q += bytes([len(b)]) + b
     q += b"\0" + struct.pack(">HH", qtype(t), CLASSES.get(c.upper(), 1))
-    if edns:
-        q += b"\0" + struct.pack(">HHBBHH", 41, udp, 0, opt_ver, 0, 0)
+    if edns:           # "two": two OPT RRs; "bad": RDLENGTH past the end
+        rdlen = 4 if edns == "bad" else 0
+        opt = b"\0" + struct.pack(">HHBBHH", 41, udp, 0, opt_ver, 0, rdlen)
+        q += opt * (2 if edns == "two" else 1)
     return qid, h + q
 
 
@@ -169,6 +171,8 @@ def parse_line(line):
     for x in w[2:]:
         if x == "+edns":
             edns = True
+        elif x in ("+edns=two", "+edns=bad"):
+            edns = x[6:]
         elif x == "+tcp":
             tcp = True
         elif x.startswith("+src="):
@@ -198,6 +202,8 @@ def main_ask(args):
 def allowed(reason, ca, cb):
     if reason == "edns-opt":      # RFC 6891: rbld answers OPT with OPT
         return [x for x in ca if not x.startswith("AR OPT")] == cb
+    if reason == "formerr":        # RFC 6891: two OPT RRs, or a broken
+        return ca[0].startswith("rcode=1 ")    # one: FORMERR
     if reason == "tc":             # too big for UDP: rbld sets TC, rbldnsd
         return ca[0].split()[0] == cb[0].split()[0] and "tc=1" in ca[0]
     return False

@@ -275,6 +275,8 @@ for ip in singles[:40]:
     Q.append("%s.bl.example TXT +edns !allow=edns-opt" % rev(ip))
 Q.append("bl.example SOA +edns !allow=edns-opt")
 Q.append("9.9.9.9.bl.example A +edns !allow=edns-opt")
+Q.append("4.3.2.1.bl.example A +edns=two !allow=formerr")
+Q.append("4.3.2.1.bl.example A +edns=bad !allow=formerr")
 
 # an answer too big for 512 bytes: rbldnsd drops RRs, rbld sets TC
 big = "".join("50.0.0.1 :%d:%s\n" % (i % 250 + 1, "x%02d" % i * 20) for i in range(20))

@@ -46,6 +46,11 @@ ok "EDNS 1232: 30 TXT do not fit, TC" \
   "$Q ask 127.0.0.1:5395 1.0.0.50.bl.example TXT +edns | grep -q tc=1"
 ok "no EDNS: no OPT" \
   "! $Q ask 127.0.0.1:5395 4.3.2.1.bl.example A | grep -q OPT"
+for e in two bad; do   # two OPT RRs; an OPT running past the packet
+  $Q ask 127.0.0.1:5395 4.3.2.1.bl.example A +edns=$e > edns-$e.out
+  ok "EDNS $e: FORMERR without OPT" \
+    "grep -q '^rcode=1 ' edns-$e.out && ! grep -q 'OPT\|^AN' edns-$e.out"
+done
 ok "version.bind CH TXT" \
   "$Q ask 127.0.0.1:5395 version.bind TXT CH | grep -q 'TXT \"rbld\"'"
 python3 - <<'PY' > malformed.out
