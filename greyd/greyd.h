@@ -18,11 +18,14 @@
 /* The stable form of an envelope sender: lower case; BATV and SRS
  * unwrapped; the extension after a delimiter character removed; every
  * token of the local part that holds a digit (VERP and per-message ids)
- * replaced by '#'; the null sender is "<>".  Returns the length, or 0
- * if it does not fit. */
+ * replaced by '#'; the null sender is "<>".  A form of room bytes or
+ * more is cut and completed by \001 and the 64-bit hash of the whole in
+ * hex (room - 1 bytes in all).  Returns the length, or 0 if room is
+ * under 64 (or memory ran out). */
 size_t normalise_sender(const char *sender, const char *delimiters,
                         char *out, size_t room);
-/* The recipient as the triplet keeps it: lower case. */
+/* The recipient as the triplet keeps it: lower case, cut and hashed
+ * like a long sender. */
 size_t normalise_recipient(const char *rcpt, char *out, size_t room);
 /* "203.0.113.0/24", "2001:db8:1:2::/64"; -1 if addr is not an address. */
 int client_net(const char *addr, unsigned v4bits, unsigned v6bits,

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "greyd.h"
 #include "ip4.h"
@@ -124,44 +125,89 @@ static size_t deverp(char *l, size_t n)
   return o;
 }
 
-size_t normalise_sender(const char *sender, const char *delimiters,
-                        char *out, size_t room)
+/* The form of an overlong address: cut, and completed by a 64-bit
+ * hash of the whole, so that two long addresses stay apart and each is
+ * greylisted like any other.  src holds n bytes; returns the length
+ * written to out, or 0 if room is too small even for that. */
+static size_t fit(const char *src, size_t n, char *out, size_t room)
 {
-  char local[ADDR_MAX], domain[ADDR_MAX];
+  uint64_t h = 1469598103934665603ULL;
+  size_t i, k;
+
+  if (n < room) {
+    memcpy(out, src, n);
+    out[n] = 0;
+    return n;
+  }
+  if (room < 64) return 0;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)src[i]) * 1099511628211ULL;
+  k = room - 18;
+  memcpy(out, src, k);
+  snprintf(out + k, 18, "\001%016llx", (unsigned long long)h);
+  return k + 17;
+}
+
+/* The normalised sender in o (cap bytes, as local and domain). */
+static size_t sender_form(const char *sender, const char *delimiters,
+                          char *local, char *domain, char *o, size_t cap)
+{
   const char *at = strrchr(sender, '@');
   size_t ln = at ? (size_t)(at - sender) : strlen(sender);
   size_t dn = at ? strlen(at + 1) : 0, n;
+
+  if (ln >= cap || dn >= cap) return 0;
+  memcpy(local, sender, ln);
+  memcpy(domain, at ? at + 1 : "", dn + 1);
+  lower(local, ln);
+  lower(domain, dn);
+  ln = unbatv(local, ln);
+  if (unsrs(local, &ln, domain, cap) == 0) dn = strlen(domain);
+  ln = strip_extension(local, ln, delimiters);
+  ln = deverp(local, ln);
+  n = ln + (dn || at ? 1 : 0) + dn;
+  if (n >= cap) return 0;
+  memcpy(o, local, ln);
+  if (dn || at) o[ln] = '@';
+  memcpy(o + n - dn, domain, dn);
+  o[n] = 0;
+  return n;
+}
+
+size_t normalise_sender(const char *sender, const char *delimiters,
+                        char *out, size_t room)
+{
+  char small[3 * ADDR_MAX], *b = small;
+  size_t cap = strlen(sender) + 3, n;
 
   if (!*sender) {
     if (room < 3) return 0;
     memcpy(out, "<>", 3);
     return 2;
   }
-  if (ln >= sizeof local || dn >= sizeof domain) return 0;
-  memcpy(local, sender, ln);
-  memcpy(domain, at ? at + 1 : "", dn + 1);
-  lower(local, ln);
-  lower(domain, dn);
-  ln = unbatv(local, ln);
-  if (unsrs(local, &ln, domain, sizeof domain) == 0) dn = strlen(domain);
-  ln = strip_extension(local, ln, delimiters);
-  ln = deverp(local, ln);
-  n = ln + (dn || at ? 1 : 0) + dn;
-  if (n >= room) return 0;
-  memcpy(out, local, ln);
-  if (dn || at) out[ln] = '@';
-  memcpy(out + n - dn, domain, dn);
-  out[n] = 0;
+  /* an overlong sender is normalised whole, then cut */
+  if (cap <= ADDR_MAX) cap = ADDR_MAX;
+  else if (!(b = malloc(3 * cap))) return 0;
+  n = sender_form(sender, delimiters, b, b + cap, b + 2 * cap, cap);
+  n = n ? fit(b + 2 * cap, n, out, room) : 0;
+  if (b != small) free(b);
   return n;
 }
 
 size_t normalise_recipient(const char *rcpt, char *out, size_t room)
 {
   size_t n = strlen(rcpt);
+  char *b;
 
-  if (n >= room) return 0;
-  memcpy(out, rcpt, n + 1);
-  lower(out, n);
+  if (n < room) {
+    memcpy(out, rcpt, n + 1);
+    lower(out, n);
+    return n;
+  }
+  if (!(b = malloc(n + 1))) return 0;
+  memcpy(b, rcpt, n + 1);
+  lower(b, n);
+  n = fit(b, n, out, room);
+  free(b);
   return n;
 }
 

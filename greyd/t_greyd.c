@@ -64,6 +64,58 @@ static void test_sender(void)
   test_str(out, "post.master@example.com", "recipient lower case");
 }
 
+/* Addresses of ADDR_MAX bytes or more: cut, completed by a hash of the
+ * whole (normalised) address; distinct ones stay distinct. */
+static void test_long(void)
+{
+  static char a[20000], b[20000], c[20000];
+  char o1[ADDR_MAX], o2[ADDR_MAX], o3[ADDR_MAX];
+  size_t n1, n2, n3, len;
+
+  for (len = 0; len < sizeof a; len++) a[len] = 'x';
+  memcpy(a + 500, "@Example.org", 13);                 /* 512 bytes */
+  memcpy(b, a, sizeof b);
+  b[3] = 'y';
+  n1 = normalise_sender(a, "+", o1, sizeof o1);
+  n2 = normalise_sender(b, "+", o2, sizeof o2);
+  test_num((long long)n1, ADDR_MAX - 1, "512-byte sender: cut to 511");
+  test_num((long long)strlen(o1), ADDR_MAX - 1, "... and NUL-terminated");
+  test_num(o1[ADDR_MAX - 18], 1, "... hash marker after the cut");
+  test_num(!memcmp(o1, "xxxxxxxx", 8), 1, "... prefix kept");
+  test_num(!strcmp(o1, o2), 0, "two long senders stay apart");
+  test_num((long long)normalise_sender(a, "+", o3, sizeof o3), n1,
+           "same long sender: same length");
+  test_str(o3, o1, "same long sender: same key");
+  /* normalised before it is cut: case, VERP */
+  memset(c, 'x', 700);
+  memcpy(c, "Bounce-1234.", 12);
+  memcpy(c + 612, "@Example.org", 13);
+  n3 = normalise_sender(c, "+", o3, sizeof o3);
+  memset(c, 'x', 700);
+  memcpy(c, "bounce-98765.", 13);
+  memcpy(c + 613, "@example.org", 13);
+  n2 = normalise_sender(c, "+", o2, sizeof o2);
+  test_num((long long)n2, ADDR_MAX - 1, "long VERP sender: cut to 511");
+  test_num((long long)n3, (long long)n2, "long VERP senders: same length");
+  test_str(o2, o3, "long VERP senders normalise alike");
+  test_num(!memcmp(o2, "bounce-#.xx", 11), 1, "... normalised, then cut");
+  memset(a, 'x', sizeof a - 1);
+  a[sizeof a - 1] = 0;
+  a[500] = '@';
+  test_num((long long)normalise_sender(a, "+", o1, sizeof o1), ADDR_MAX - 1,
+           "20 kB sender: cut to 511");
+  test_num((long long)normalise_recipient(a, o1, sizeof o1), ADDR_MAX - 1,
+           "20 kB recipient: cut to 511");
+  test_num(o1[ADDR_MAX - 18], 1, "... hash marker");
+  a[1] = 'X';
+  test_num((long long)normalise_recipient(a, o2, sizeof o2), ADDR_MAX - 1,
+           "recipient in other case: cut to 511");
+  test_str(o2, o1, "long recipient: lower case before the hash");
+  a[10000] = 'z';
+  normalise_recipient(a, o2, sizeof o2);
+  test_num(!strcmp(o1, o2), 0, "long recipients differing late stay apart");
+}
+
 static void test_net(void)
 {
   static const struct { const char *addr; unsigned v4, v6; const char *want; }
@@ -275,6 +327,7 @@ static void test_lmdb(void)
 int main(void)
 {
   test_sender();
+  test_long();
   test_net();
   test_decide();
   test_wlist();
