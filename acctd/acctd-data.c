@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cdb_make.h"
+#include "scan.h"
 #include "log.h"
 #include "db.h"
 #include "reader.h"
@@ -42,8 +43,51 @@ static void fail_sys(const char *what, const char *obj)
 
 static void usage(void)
 {
-  die_msg(EXIT_PERM, "usage: acctd-data [-f text|ldif] [-k] SOURCE "
-          "OUTPUT.cdb", NULL);
+  die_msg(EXIT_PERM, "usage: acctd-data [-f text|ldif] [-k] [-m MIN] "
+          "[-p PERCENT] [-F] SOURCE OUTPUT.cdb", NULL);
+}
+
+/* How far a new build may fall short before it is refused. */
+struct guard {
+  unsigned long min;            /* -m: fewer addresses than this */
+  unsigned long percent;        /* -p: fewer than this % of OUTPUT's */
+  int force;                    /* -F: skip the percent check */
+};
+
+static void refuse(const char *tmp, const char *text, const char *obj)
+{
+  unlink(tmp);
+  die_msg(EXIT_PERM, text, obj);
+}
+
+/* An export that failed half-way (LDAP error, empty file, a crashed
+ * script) looks like valid input with few or no addresses; compiled, it
+ * would make acctd bounce real users.  Refuse it; OUTPUT stays. */
+static void check_count(const struct guard *g, const char *src,
+                        const char *out, const char *tmp,
+                        unsigned long n)
+{
+  struct db old;
+  const char *why;
+  char text[256];
+  unsigned long have;
+
+  if (!n) refuse(tmp, "no addresses in the source (a failed export?), "
+                 "OUTPUT left as it was:", src);
+  if (n < g->min) {
+    snprintf(text, sizeof text, "%lu addresses, fewer than -m %lu (a "
+             "failed export?), OUTPUT left as it was:", n, g->min);
+    refuse(tmp, text, src);
+  }
+  if (g->force || !g->percent || db_open(&old, out, &why) != DB_OK) return;
+  have = old.entries;
+  db_close(&old);
+  if ((unsigned long long)n * 100 >= (unsigned long long)have * g->percent)
+    return;
+  snprintf(text, sizeof text, "%lu addresses, below %lu%% of the %lu in "
+           "%s (a partial export? -F builds it anyway), OUTPUT left as "
+           "it was:", n, g->percent, have, out);
+  refuse(tmp, text, src);
 }
 
 static int add(void *arg, const char *addr, size_t n)
@@ -99,7 +143,7 @@ static void report(const char *out, const struct reader *r)
 }
 
 static void build(const char *src, int in, const char *out,
-                  enum reader_format f, int keepcase)
+                  enum reader_format f, int keepcase, const struct guard *g)
 {
   static struct cdb_make cm;
   static struct reader r;
@@ -119,6 +163,7 @@ static void build(const char *src, int in, const char *out,
     die_msg(EXIT_PERM, r.why, NULL);
   }
   if (rc == READ_SYS) fail_sys("read or write for", src);
+  check_count(g, src, out, tmp, r.addrs);
   if (cdb_make_finish(&cm) < 0) fail_sys("write", tmp);
   db_make_free(&cm);
   if (fsync(fd) < 0) fail_sys("sync", tmp);
@@ -131,15 +176,30 @@ static void build(const char *src, int in, const char *out,
   free(tmp);
 }
 
+static unsigned long number(const char *s, unsigned long lo,
+                            unsigned long hi)
+{
+  unsigned long v;
+  size_t n = scan_ulong(s, &v);
+
+  if (!n || s[n] || v < lo || v > hi)
+    die_msg(EXIT_PERM, "bad number for -m or -p:", s);
+  return v;
+}
+
 int main(int argc, char **argv)
 {
   enum reader_format f = READ_TEXT;
+  struct guard g = { 1, 50, 0 };
   int keepcase = 0, c, in;
   const char *src;
 
   log_init("acctd-data");
-  while ((c = getopt(argc, argv, "f:k")) != -1) {
+  while ((c = getopt(argc, argv, "f:km:p:F")) != -1) {
     if (c == 'k') keepcase = 1;
+    else if (c == 'F') g.force = 1;
+    else if (c == 'm') g.min = number(optarg, 1, 4000000000UL);
+    else if (c == 'p') g.percent = number(optarg, 0, 100);
     else if (c == 'f' && !strcmp(optarg, "text")) f = READ_TEXT;
     else if (c == 'f' && !strcmp(optarg, "ldif")) f = READ_LDIF;
     else usage();
@@ -152,6 +212,6 @@ int main(int argc, char **argv)
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   signal(SIGHUP, on_signal);
-  build(src, in, argv[optind + 1], f, keepcase);
+  build(src, in, argv[optind + 1], f, keepcase, &g);
   return EXIT_DONE;
 }

@@ -46,6 +46,42 @@ acctd-data -f ldif bad.ldif acc.cdb 2> err; rc=$?
 t_eq "$rc:$(cat err)" "100:acctd-data: fatal: bad.ldif:3: proxyAddresses value without a type (smtp:)" "bad LDIF line"
 cmp -s acc.cdb before.cdb && t_ok "bad LDIF: OUTPUT unchanged" || t_fail "bad LDIF: OUTPUT unchanged"
 
+# A failed export must never become a CDB that says "nobody exists":
+# no addresses, fewer than -m, or a sudden shrink: exit 100, OUTPUT kept.
+: > empty.txt
+printf 'dn: cn=x\nresult: 32 No such object\n' > noobj.ldif
+printf 'result: 32 No such object\n' > noobj2.ldif
+for c in "empty.txt" "-f ldif - <empty.txt" "-f ldif noobj.ldif" "-f ldif noobj2.ldif" "-F empty.txt" "-p 0 empty.txt" "# only a comment"; do
+  case $c in
+  '#'*) printf '%s\n' "$c" > cmt.txt; set -- cmt.txt; src=cmt.txt ;;
+  *'<'*) set -- -f ldif -; src=stdin ;;
+  *) eval "set -- $c"; eval "src=\${$#}" ;;
+  esac
+  if [ "$src" = stdin ]; then acctd-data "$@" acc.cdb < empty.txt 2> err; else acctd-data "$@" acc.cdb 2> err; fi
+  t_eq "$?:$(cat err)" "100:acctd-data: fatal: no addresses in the source (a failed export?), OUTPUT left as it was: $src" "no addresses ($c): exit 100"
+  cmp -s acc.cdb before.cdb && t_ok "no addresses ($c): OUTPUT unchanged" || t_fail "no addresses ($c): OUTPUT unchanged"
+  [ -e acc.cdb.tmp ] && t_fail "no addresses ($c): temporary removed" || t_ok "no addresses ($c): temporary removed"
+done
+acctd-data empty.txt fresh.cdb 2>/dev/null; t_eq "$?" 100 "no addresses, no OUTPUT yet: refused"
+[ -e fresh.cdb ] && t_fail "no addresses: no OUTPUT created" || t_ok "no addresses: no OUTPUT created"
+printf 'a@example.com\nb@example.com\n' > two.txt
+acctd-data -m 3 two.txt m.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 2 addresses, fewer than -m 3 (a failed export?), OUTPUT left as it was: two.txt" "-m 3 with 2 addresses: refused"
+acctd-data -m 2 two.txt m.cdb 2>/dev/null; t_eq "$?" 0 "-m 2 with 2 addresses: built"
+acctd-data -F -m 3 two.txt m.cdb 2>/dev/null; t_eq "$?" 100 "-F does not lift -m"
+# acc.cdb holds 5: 2 is 40%, below the default 50%
+acctd-data two.txt acc.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 2 addresses, below 50% of the 5 in acc.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: two.txt" "shrink below 50%: refused"
+cmp -s acc.cdb before.cdb && t_ok "shrink: OUTPUT unchanged" || t_fail "shrink: OUTPUT unchanged"
+acctd-data -p 40 two.txt cp.cdb 2>/dev/null; t_eq "$?" 0 "-p 40: 2 of 5 is enough"
+cp before.cdb cp.cdb; acctd-data -p 41 two.txt cp.cdb 2>/dev/null; t_eq "$?" 100 "-p 41: 2 of 5 is not"
+cp before.cdb cp.cdb; acctd-data -p 0 two.txt cp.cdb 2>/dev/null; t_eq "$?" 0 "-p 0: no shrink check"
+cp before.cdb cp.cdb; acctd-data -F two.txt cp.cdb 2>/dev/null; t_eq "$?:$(cdb -q cp.cdb b@example.com)" "0:OK" "-F: a real shrink is built"
+printf 'x\n' > junk.cdb; acctd-data two.txt junk.cdb 2>/dev/null; t_eq "$?" 0 "an unreadable old OUTPUT is no reason to refuse"
+for o in "-m 0" "-m x" "-p 101" "-p -1" "-m 5x"; do
+  acctd-data $o two.txt m.cdb 2>/dev/null; t_eq "$?" 100 "bad option value $o: exit 100"
+done
+
 # The temporary file is created O_EXCL|O_NOFOLLOW.
 : > acc.cdb.tmp
 acctd-data "$CONF/accounts.txt" acc.cdb 2> err; rc=$?
@@ -61,11 +97,11 @@ cmp -s acc.cdb before.cdb && t_ok "refusals leave OUTPUT unchanged" || t_fail "r
 # Rebuild replaces the file by rename: a new inode, the old one intact.
 old=$(stat -c %i acc.cdb)
 printf 'new@example.com\n' > new.txt
-acctd-data new.txt acc.cdb 2>/dev/null
+acctd-data -F new.txt acc.cdb 2>/dev/null
 t_eq "$(cdb -q acc.cdb new@example.com)" OK "rebuild: new content"
 [ "$(stat -c %i acc.cdb)" != "$old" ] && t_ok "rebuild: renamed into place (new inode)" || t_fail "rebuild: renamed into place (new inode)"
 
-acctd-data 2> err; t_eq "$?:$(cat err)" "100:acctd-data: fatal: usage: acctd-data [-f text|ldif] [-k] SOURCE OUTPUT.cdb" "usage: exit 100"
+acctd-data 2> err; t_eq "$?:$(cat err)" "100:acctd-data: fatal: usage: acctd-data [-f text|ldif] [-k] [-m MIN] [-p PERCENT] [-F] SOURCE OUTPUT.cdb" "usage: exit 100"
 acctd-data -f csv x y 2>/dev/null; t_eq "$?" 100 "unknown format: exit 100"
 acctd-data missing.txt x.cdb 2> err
 t_eq "$?:$(cat err)" "111:acctd-data: fatal: unable to open missing.txt: No such file or directory" "missing source: exit 111"
@@ -76,3 +112,12 @@ awk 'BEGIN { for (i = 0; i < 200000; i++) printf "u%d@d%d.example.com\n", i, i %
 acctd-data big.txt big.cdb 2>/dev/null
 t_eq "$(cdb -q big.cdb u199999@d99.example.com)" OK "200k addresses: last one found"
 t_eq "$(cdb -s big.cdb | sed -n 's/^number of records: *//p')" 200001 "200k addresses: all there"
+
+# conf/acctd/cron: the active line runs as written (paths moved here).
+line=$(grep -v '^#' "$CONF/cron" | grep 'acctd-data' | head -1)
+cmd=$(printf '%s\n' "${line#*root}" | sed "s|/etc/imgate/acctd/accounts.txt|$D/cron.txt|; s|/var/lib/imgate/acctd/accounts.cdb|$D/cron.cdb|")
+awk 'BEGIN { for (i = 0; i < 150; i++) printf "c%d@example.com\n", i }' > cron.txt
+sh -c "$cmd" 2>/dev/null; t_eq "$?:$(cdb -q cron.cdb c149@example.com)" "0:OK" "cron sample: builds"
+: > cron.txt
+sh -c "$cmd" 2> err; t_eq "$?:$(cdb -q cron.cdb c149@example.com)" "100:OK" "cron sample: an empty export refused, old CDB kept"
+t_eq "$(grep -c '%' "$CONF/cron")" 0 "cron sample: no per-cent sign (cron would cut the line)"
