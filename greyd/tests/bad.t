@@ -68,32 +68,44 @@ t_eq "$(grep -c 'bad_request conn=[0-9]* reason=bad_client_address client=' \
   "$GD_DIR/bad.log")" 3 "each bad client address logged"
 t_eq "$(grep -c ' decision ' "$GD_DIR/bad.log")" 0 "no decision line for them"
 t_eq "$(grep -c 'store failure' "$GD_DIR/bad.log")" 0 "no store failure"
-t_eq "$(gd_req "$S" 192.0.2.9 unknown x a@example.org b@example.com)" \
-  "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try again in 300 seconds" \
-  "greyd still greylists"
+gd_stop bad
 
-# addresses of 512 bytes and more: cut and completed by a hash, then
-# greylisted like any other (once: "Pass store failure")
+# long NAME STORE: addresses of 512 bytes and more are cut and completed
+# by a hash, then greylisted like any other (once: "Pass store failure")
 X=$(python3 -c 'print("x" * 500)')
 L1="$X@example.org" L2="y$X@example.org" L3="$X$X$X$X$X$X$X$X@example.org"
 D="action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try again in"
-for s in "$L1 b@example.com" "$L2 b@example.com" "a@example.org $L1" \
-         "$L3 $L3" "$L1 $L2"; do
-  set -- $s
-  t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$1" "$2")" "$D 300 seconds" \
-    "${#1}-byte sender, ${#2}-byte recipient: deferred"
-done
-gd_clock 100
-t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$L3" "$L3")" "$D 200 seconds" \
-  "long triplet: early retry"
-gd_clock 400
-t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$L3" "$L3")" "action=DUNNO" \
-  "long triplet: retry passes"
-t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$L2" "$L1")" "$D 300 seconds" \
-  "another long triplet: still new"
-t_eq "$(grep -c 'reason="Reject new triplet"' "$GD_DIR/bad.log")" 7 \
-  "new triplets logged"
-t_eq "$(grep -c 'reason="Pass retry"' "$GD_DIR/bad.log")" 1 "retry logged"
-t_eq "$(grep -c 'store failure' "$GD_DIR/bad.log")" 0 \
-  "long addresses: no store failure"
-gd_stop bad
+long() {
+  gd_clock 0
+  gd_start "$1" STORE="$2" || { t_fail "$1: greyd starts"; return 1; }
+  S=$GD_DIR/$1.sock
+  for s in "$L1 b@example.com" "$L2 b@example.com" "a@example.org $L1" \
+           "$L3 $L3" "$L1 $L2"; do
+    set -- "$1" "$2" $s
+    t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$3" "$4")" "$D 300 seconds" \
+      "$1: ${#3}-byte sender, ${#4}-byte recipient: deferred"
+  done
+  gd_clock 100
+  t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$L3" "$L3")" "$D 200 seconds" \
+    "$1: long triplet: early retry"
+  gd_clock 400
+  t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$L3" "$L3")" "action=DUNNO" \
+    "$1: long triplet: retry passes"
+  t_eq "$(gd_req "$S" 192.0.2.10 unknown x "$L2" "$L1")" "$D 300 seconds" \
+    "$1: another long triplet: still new"
+  t_eq "$(grep -c 'reason="Reject new triplet"' "$GD_DIR/$1.log")" 6 \
+    "$1: new triplets logged"
+  t_eq "$(grep -c 'reason="Pass retry"' "$GD_DIR/$1.log")" 1 \
+    "$1: retry logged"
+  t_eq "$(grep -c 'store failure' "$GD_DIR/$1.log")" 0 \
+    "$1: long addresses: no store failure"
+  gd_stop "$1"
+}
+long lmdb "$GD_DIR/db"
+. "$IMGATE_TOP/greyd/tests/pg.sh"
+if pg_usable; then
+  if pg_start; then long pg "$PG_URI"; else t_fail "PostgreSQL starts"; fi
+  pg_stop
+else
+  t_skip "long addresses in PostgreSQL" "no PostgreSQL or not root"
+fi
