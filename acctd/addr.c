@@ -1,4 +1,5 @@
 /* addr.c - address syntax, lower-casing and extensions (see addr.h). */
+#include <arpa/inet.h>
 #include <locale.h>
 #include <string.h>
 #include <strings.h>
@@ -139,35 +140,53 @@ static size_t unquote(char *out, size_t *olen, const char *in, size_t n,
   return 0;
 }
 
+/* [IPv4] or [IPv6:...] (RFC 5321 4.1.3), checked as numbers: a literal
+ * no mail can be addressed to is a typo in the export. */
+static const char *check_literal(const char *d, size_t n)
+{
+  char buf[64];
+  unsigned char bin[16];
+  int v6 = n > 7 && !strncasecmp(d + 1, "IPv6:", 5);
+  size_t off = v6 ? 6 : 1;
+
+  if (d[n - 1] != ']' || n < 3) return "unterminated address literal";
+  if (n - off - 1 >= sizeof buf) return "bad address literal";
+  memcpy(buf, d + off, n - off - 1);
+  buf[n - off - 1] = 0;
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, bin) != 1)
+    return v6 ? "bad IPv6 address literal" : "bad IPv4 address literal";
+  return NULL;
+}
+
 static const char *check_domain(const char *d, size_t n)
 {
   size_t i, label = 0;
 
   if (n == 0) return "empty domain";
   if (n > 255) return "domain too long";
-  if (d[0] == '[') {
-    if (d[n - 1] != ']' || n < 3) return "unterminated address literal";
-    for (i = 1; i < n - 1; i++)
-      if (d[i] <= ' ' || d[i] == '[' || d[i] == ']' || d[i] == '\\'
-          || d[i] == 0x7f)
-        return "bad character in address literal";
-    return NULL;
-  }
+  if (d[0] == '[') return check_literal(d, n);
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)d[i];
 
     if (c == '.') {
       if (!label) return "empty label in domain";
+      if (d[i - 1] == '-') return "domain label ends with a hyphen";
       label = 0;
-    } else if (domain_char(c)) label++;
+    } else if (c == '-' && !label) return "domain label starts with a hyphen";
+    else if (domain_char(c)) {
+      if (++label > 63) return "domain label longer than 63 bytes";
+    }
     else if (c == ' ' || c == '\t') return "space inside address";
     else if (c < 0x20 || c == 0x7f) return "control character in address";
     else if (c == '@') return "more than one @ in address";
     else return "bad character in domain";
   }
-  return label ? NULL : "domain ends with a dot";
+  if (!label) return "domain ends with a dot";
+  return d[n - 1] == '-' ? "domain label ends with a hyphen" : NULL;
 }
 
+/* An unquoted local part is a dot-atom (RFC 5322 3.2.3): no dot first,
+ * last or twice in a row; anything else must be quoted. */
 static const char *check_local(const char *l, size_t n)
 {
   size_t i;
@@ -175,6 +194,10 @@ static const char *check_local(const char *l, size_t n)
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)l[i];
 
+    if (c == '.' && i == 0) return "local part starts with a dot (quote it)";
+    if (c == '.' && i + 1 == n) return "local part ends with a dot (quote it)";
+    if (c == '.' && l[i + 1] == '.')
+      return "two dots in a row in local part (quote it)";
     if (local_char(c)) continue;
     if (c == ' ' || c == '\t') return "space inside address";
     if (c < 0x20 || c == 0x7f) return "control character in address";

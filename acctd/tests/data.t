@@ -82,6 +82,26 @@ for o in "-m 0" "-m x" "-p 101" "-p -1" "-m 5x"; do
   acctd-data $o two.txt m.cdb 2>/dev/null; t_eq "$?" 100 "bad option value $o: exit 100"
 done
 
+# Addresses that are not what acctd-data(8) says (dot-atoms, hostname
+# labels, real IP literals): FILE:LINE: what, exit 100.
+while IFS='|' read -r a want; do
+  printf 'ok@example.com\n%s\n' "$a" > syn.txt
+  acctd-data syn.txt syn.cdb 2> err
+  t_eq "$?:$(cat err)" "100:acctd-data: fatal: syn.txt:2: $want" "bad address $a"
+done <<'TABLE'
+.a@ex.com|local part starts with a dot (quote it)
+a.@ex.com|local part ends with a dot (quote it)
+a..b@ex.com|two dots in a row in local part (quote it)
+a@-ex.com|domain label starts with a hyphen
+a@ex-.com|domain label ends with a hyphen
+a@[999.1.1.1]|bad IPv4 address literal
+a@[IPv6:::g]|bad IPv6 address literal
+TABLE
+[ -e syn.cdb ] && t_fail "bad addresses: no OUTPUT" || t_ok "bad addresses: no OUTPUT"
+printf '"a..b"@ex.com\na@[192.0.2.1]\na@[IPv6:2001:db8::1]\n' > syn.txt
+acctd-data syn.txt syn.cdb 2>/dev/null
+t_eq "$?:$(cdb -d syn.cdb | tr '\n' ' ')" "0:+10,4:acctd:case->fold +11,2:a..b@ex.com->OK +13,2:a@[192.0.2.1]->OK +20,2:a@[ipv6:2001:db8::1]->OK  " "quoted dots and real literals are accepted"
+
 # The temporary file is created O_EXCL|O_NOFOLLOW.
 : > acc.cdb.tmp
 acctd-data "$CONF/accounts.txt" acc.cdb 2> err; rc=$?
