@@ -38,7 +38,7 @@
 #define MAX_ADDR 16
 #define MAX_WORKERS 64
 #define TCP_CONNS 64
-#define TCP_IDLE_MS 10000
+#define TCP_IDLE_MS 5000
 
 struct opts g_opts = { 2100, 0, 0, 0, 0, 0 };
 
@@ -205,7 +205,9 @@ static void *worker_run(void *arg)
 }
 
 /* ---- TCP (RFC 7766): one thread, poll, a length-prefixed query at a
- * time per connection, idle connections closed after 10 s ---- */
+ * time per connection; a connection is closed 5 s after its last
+ * complete query (bytes dribbled in do not keep it), and when all
+ * slots are taken a new one takes the slot idle the longest ---- */
 
 struct tconn {
   int fd;
@@ -257,6 +259,7 @@ static int tcp_answer(struct tconn *c, struct worker *w)
     atomic_store(&w->inuse, NULL);
     memmove(c->in, c->in + 2 + qlen, c->have - 2 - qlen);
     c->have -= 2 + qlen;
+    c->last = ms_now();                /* idle time counts from here */
     if (!len) return 0;                /* malformed: drop the connection */
     c->out[0] = (uint8_t)(len >> 8);
     c->out[1] = (uint8_t)len;
@@ -267,13 +270,30 @@ static int tcp_answer(struct tconn *c, struct worker *w)
   return 1;
 }
 
+/* The slot for a new connection: a free one, else the connection idle
+   the longest, one without a query or answer in progress first, so
+   that idle clients cannot lock new queries out. */
+static int tcp_slot(struct tconn *cs)
+{
+  int i, old = -1, busy = -1;
+
+  for (i = 0; i < TCP_CONNS; i++) {
+    if (cs[i].fd < 0) return i;
+    if (cs[i].have || cs[i].olen) {
+      if (busy < 0 || cs[i].last < cs[busy].last) busy = i;
+    } else if (old < 0 || cs[i].last < cs[old].last) old = i;
+  }
+  i = old >= 0 ? old : busy;
+  tcp_close(&cs[i]);
+  return i;
+}
+
 static void tcp_accept(int lfd, struct tconn *cs)
 {
   int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
 
   if (fd < 0) return;
-  for (i = 0; i < TCP_CONNS && cs[i].fd >= 0; i++) ;
-  if (i == TCP_CONNS) { close(fd); return; }   /* full: refuse politely */
+  i = tcp_slot(cs);
   cs[i].fd = fd;
   cs[i].have = cs[i].olen = cs[i].osent = 0;
   cs[i].last = ms_now();
@@ -283,7 +303,6 @@ static void tcp_io(struct tconn *c, short rev, struct worker *w)
 {
   ssize_t r;
 
-  c->last = ms_now();
   if ((rev & POLLOUT) && !tcp_flush(c)) { tcp_close(c); return; }
   if (rev & (POLLIN | POLLHUP | POLLERR)) {
     if (c->have >= sizeof c->in) { tcp_close(c); return; }

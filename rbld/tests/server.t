@@ -85,6 +85,69 @@ except Exception as e:
     print("error", e)
 PY
 ok "TCP: oversized length closes the connection" "grep -q closed tcpbad.out"
+# 300 idle TCP connections (every third with half a length prefix)
+# must not lock a new TCP query out; UDP goes on; an idle connection
+# is closed about 5 s after its last complete query, bytes dribbled in
+# do not keep it open.  Bounded: 300 connections, 12 s at most.
+python3 - "$T/dnsq.py" <<'PY' > tcpidle.out
+import socket, struct, sys, time, select, importlib.util
+sp = importlib.util.spec_from_file_location("dnsq", sys.argv[1])
+dq = importlib.util.module_from_spec(sp); sp.loader.exec_module(dq)
+srv = "127.0.0.1:5395"
+def query(tcp):
+    qid, pkt = dq.build("4.3.2.1.bl.example", "A")
+    try:
+        r = dq.send_tcp(srv, pkt) if tcp else dq.send_udp(srv, pkt, qid)
+    except OSError as e:
+        return "error %s" % e
+    return "answered" if r and r[3] & 15 == 0 and r[7] == 1 else "no answer"
+idle = []
+for i in range(300):
+    try:
+        s = socket.create_connection(("127.0.0.1", 5395), timeout=3)
+    except OSError:
+        continue
+    if i % 3 == 0:
+        s.sendall(b"\0")
+    idle.append(s)
+print("held", len(idle))
+print("tcp1", query(True))
+print("udp", query(False))
+print("tcp2", query(True))
+closed = 0
+for s in idle:
+    r, _, _ = select.select([s], [], [], 0)
+    try:
+        closed += bool(r) and s.recv(1) == b""
+    except OSError:
+        closed += 1
+print("closed", closed)
+for s in idle: s.close()
+t0 = time.time()
+s = socket.create_connection(("127.0.0.1", 5395), timeout=3)
+qid, pkt = dq.build("4.3.2.1.bl.example", "A")
+s.sendall(struct.pack(">H", len(pkt)) + pkt)
+s.recv(600)
+end = None
+while time.time() - t0 < 12:
+    r, _, _ = select.select([s], [], [], 1)
+    if r:
+        try:
+            if s.recv(1) == b"": end = time.time() - t0; break
+        except OSError:
+            end = time.time() - t0; break
+    elif time.time() - t0 < 3.5:
+        s.send(b"\0" if time.time() - t0 < 1.5 else b"")  # dribble a byte
+print("idle_closed_after %d" % round(end) if end else "idle_open")
+PY
+ok "TCP: 300 idle connections held open" "grep -q '^held 300' tcpidle.out"
+ok "TCP: a new query is answered while 300 idle ones are held" \
+  "grep -q '^tcp1 answered' tcpidle.out && grep -q '^tcp2 answered' tcpidle.out"
+ok "UDP answered meanwhile" "grep -q '^udp answered' tcpidle.out"
+ok "TCP: the longest idle connections made room" \
+  "[ \$(sed -n 's/^closed //p' tcpidle.out) -ge 236 ]"
+ok "TCP: idle connection closed 5 s after its last query" \
+  "grep -q '^idle_closed_after [56]$' tcpidle.out"
 sleep 1.2
 ok "stats file written (rbldnsd's format)" \
   "grep -q '^[0-9]* bl.example:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]* \*:' root/stats"
