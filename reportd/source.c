@@ -172,13 +172,20 @@ static int read_gz(struct reader *r, const char *path)
     f.have += (size_t)n;
     split_lines(r, &f);
   }
-  if (n < 0) warn_msg(gzerror(z, &err), path);
-  gzclose(z);
+  /* zlib reports a stream cut short as a plain end of file: only
+   * gzerror() after the last read, or gzclose()'s check of the trailer,
+   * tell a truncated or corrupt file from a whole one */
+  if (n == 0) gzerror(z, &err);
+  else err = Z_ERRNO;
+  if (gzclose(z) != Z_OK && err == Z_OK) err = Z_DATA_ERROR;
+  if (err != Z_OK)
+    warn_msg("damaged gzip file (truncated or corrupt), read in part:",
+             path);
   if (f.have && !f.skipping) {
     r->st->partial++;
     one_line(r, &f, r->buf, f.have);
   }
-  return n < 0 ? -1 : 0;
+  return err != Z_OK ? -1 : 0;
 }
 
 static int is_gz(const char *path)

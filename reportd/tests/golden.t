@@ -41,6 +41,24 @@ t_eq "$gz" "$plain" "a .gz log read like the plain one"
 printf 'not gzip at all\n' > "$T/bad.gz"
 reportd --since 2026-01-01 --until 2026-01-02 "$T/bad.gz" > /dev/null 2>&1
 t_eq $? 0 "a .gz that is no gzip is read as plain text (zlib's way)"
+# a compressed log cut short or with a bad checksum: a warning naming
+# it, exit 111 (as for a missing log), the report of what was read
+for cut in 12 half trailer crc; do
+  size=$(stat -c %s "$T/mail.log.2.gz")
+  case $cut in
+    12) head -c 12 "$T/mail.log.2.gz" ;;
+    half) head -c $((size / 2)) "$T/mail.log.2.gz" ;;
+    trailer) head -c $((size - 4)) "$T/mail.log.2.gz" ;;
+    crc) head -c $((size - 8)) "$T/mail.log.2.gz"; printf '\001\002\003\004'
+         tail -c 4 "$T/mail.log.2.gz" ;;
+  esac > "$T/cut.log.gz"
+  out=$(reportd --since "2025-12-31 12:00" --until "2026-01-01 12:00" \
+        "$T/cut.log.gz" 2>"$T/cut.err")
+  t_eq $? 111 "gzip cut ($cut): exit 111"
+  t_match "$(cat "$T/cut.err")" "damaged gzip file .*cut\.log\.gz" \
+    "gzip cut ($cut): a warning names the file"
+  t_match "$out" "^imgate report" "gzip cut ($cut): the report is printed"
+done
 
 # Usage and bad times are permanent errors; a missing log is temporary
 # and the report is still printed.
