@@ -166,10 +166,19 @@ static int ldif_logical(struct reader *r)
   if (!colon || ldif_name(name, sizeof name, s, (size_t)(colon - s)) < 0)
     return bad(r, r->pline, "not an LDIF line (name: value)");
   if (strcmp(name, "mail") && strcmp(name, "proxyaddresses")
-      && strcmp(name, "changetype"))
+      && strcmp(name, "changetype") && strcmp(name, "result"))
     return READ_OK;
   if ((n = ldif_value(r, colon + 1, val, sizeof val)) < 0) return READ_BAD;
   val[n] = 0;
+  /* ldapsearch -L prints the search's outcome: anything but success
+   * (no such object, size or time limit) means a missing or partial
+   * export, which must not replace the accounts. */
+  if (!strcmp(name, "result")) {
+    if (strcmp(val, "0") && strncmp(val, "0 ", 2))
+      return bad(r, r->pline, "the LDAP search failed (result: is not "
+                              "0 Success)");
+    return READ_OK;
+  }
   if (!strcmp(name, "changetype")) {
     if (strcasecmp(val, "add"))
       return bad(r, r->pline, "change records are not supported "

@@ -51,7 +51,7 @@ cmp -s acc.cdb before.cdb && t_ok "bad LDIF: OUTPUT unchanged" || t_fail "bad LD
 : > empty.txt
 printf 'dn: cn=x\nresult: 32 No such object\n' > noobj.ldif
 printf 'result: 32 No such object\n' > noobj2.ldif
-for c in "empty.txt" "-f ldif - <empty.txt" "-f ldif noobj.ldif" "-f ldif noobj2.ldif" "-F empty.txt" "-p 0 empty.txt" "# only a comment"; do
+for c in "empty.txt" "-f ldif - <empty.txt" "-F empty.txt" "-p 0 empty.txt" "# only a comment"; do
   case $c in
   '#'*) printf '%s\n' "$c" > cmt.txt; set -- cmt.txt; src=cmt.txt ;;
   *'<'*) set -- -f ldif -; src=stdin ;;
@@ -62,6 +62,18 @@ for c in "empty.txt" "-f ldif - <empty.txt" "-f ldif noobj.ldif" "-f ldif noobj2
   cmp -s acc.cdb before.cdb && t_ok "no addresses ($c): OUTPUT unchanged" || t_fail "no addresses ($c): OUTPUT unchanged"
   [ -e acc.cdb.tmp ] && t_fail "no addresses ($c): temporary removed" || t_ok "no addresses ($c): temporary removed"
 done
+for f in noobj.ldif noobj2.ldif; do
+  acctd-data -f ldif $f acc.cdb 2> err
+  t_eq "$?:$(cat err)" "100:acctd-data: fatal: $f:$(grep -n result: $f | cut -d: -f1): the LDAP search failed (result: is not 0 Success)" "$f (result: 32 No such object): refused"
+  cmp -s acc.cdb before.cdb && t_ok "$f: OUTPUT unchanged" || t_fail "$f: OUTPUT unchanged"
+done
+printf 'dn: cn=a\nmail: a@example.com\n\n# search result\nsearch: 2\nresult: 4 Size limit exceeded\n' > partial.ldif
+acctd-data -f ldif partial.ldif acc.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: partial.ldif:6: the LDAP search failed (result: is not 0 Success)" "ldapsearch -L result: 4 (partial export): refused"
+cmp -s acc.cdb before.cdb && t_ok "failed search: OUTPUT unchanged" || t_fail "failed search: OUTPUT unchanged"
+printf 'dn: cn=a\nmail: a@example.com\n\n# search result\nsearch: 2\nresult: 0 Success\n' > okres.ldif
+acctd-data -f ldif okres.ldif okres.cdb 2>/dev/null
+t_eq "$?:$(cdb -q okres.cdb a@example.com)" "0:OK" "result: 0 Success is fine"
 acctd-data empty.txt fresh.cdb 2>/dev/null; t_eq "$?" 100 "no addresses, no OUTPUT yet: refused"
 [ -e fresh.cdb ] && t_fail "no addresses: no OUTPUT created" || t_ok "no addresses: no OUTPUT created"
 printf 'a@example.com\nb@example.com\n' > two.txt
