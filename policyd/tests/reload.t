@@ -7,8 +7,8 @@
 . "$IMGATE_TOP/policyd/tests/lib.sh"
 
 start_err() {
-  env -i PATH="$PATH" LISTEN="unix:$D/x.sock" RULES="$D/r" DNS=127.0.0.1:53 \
-    "$@" policyd > "$D/err" 2>&1 < /dev/null
+  timeout 5 env -i PATH="$PATH" LISTEN="unix:$D/x.sock" RULES="$D/r" \
+    DNS=127.0.0.1:53 "$@" policyd > "$D/err" 2>&1 < /dev/null
   echo $?
 }
 
