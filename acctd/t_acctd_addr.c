@@ -51,7 +51,8 @@ static void test_parse(void)
     { "a@xn--bcher-kva.example", 0, "a@xn--bcher-kva.example" },
     { "a@.ex.com", 0, "ERR empty label in domain" },
     { "a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
-      0, "a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com" },
+      0, "a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com" },
     { "a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
       0, "ERR domain label longer than 63 bytes" },
     { "a@[999.1.1.1]", 0, "ERR bad IPv4 address literal" },

@@ -54,7 +54,8 @@ int stats_init(struct stats *st, long long since, long long until)
   st->clients = topn_new(CLIENTS_TRACKED);
   st->nets = topn_new(CLIENTS_TRACKED);
   st->qids = calloc(QIDS, QID_MAX);
-  if (!st->qids || !st->rules || !st->av_cat || !st->virus || !st->clients || !st->nets) {
+  if (!st->qids || !st->rules || !st->av_cat || !st->virus || !st->clients
+      || !st->nets) {
     stats_free(st);
     return -1;
   }
