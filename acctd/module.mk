@@ -15,4 +15,4 @@ t_acctd_addr_OBJS = acctd/t_acctd_addr.o acctd/addr.o
 t_acctd_proto_OBJS = acctd/t_acctd_proto.o acctd/proto.o
 t_acctd_db_OBJS = acctd/t_acctd_db.o $(ACCTD_COMMON)
 t_acctd_db_LIBS = -lowfat
-acctd-bench-load_LIBS = -lpthread
+acctd-bench-load_LIBS = -lpthread -lowfat

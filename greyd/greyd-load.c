@@ -15,17 +15,14 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
+#include "endpoint.h"
 
 struct lconn {
   int fd;
@@ -64,30 +61,14 @@ static unsigned rnd(unsigned *s)
   return *s;
 }
 
-static int dial(const char *path, int port)
+static int connect_to(const char *path, int port)
 {
+  char spec[160];
   int fd;
 
-  if (path) {
-    struct sockaddr_un sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-      return fd;
-  } else {
-    struct sockaddr_in sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((unsigned short)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-      return fd;
-  }
+  if (path) snprintf(spec, sizeof spec, "unix:%s", path);
+  else snprintf(spec, sizeof spec, "127.0.0.1:%d", port);
+  if ((fd = dial(spec)) >= 0) return fd;
   perror("greyd-load: connect");
   exit(111);
 }
@@ -279,7 +260,7 @@ int main(int argc, char **argv)
   for (i = 0; i < conns; i++) {
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &cs[i] };
 
-    cs[i].fd = dial(path, port);
+    cs[i].fd = connect_to(path, port);
     epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
   }
   t0 = usec();

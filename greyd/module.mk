@@ -8,6 +8,7 @@ greyd-dump_OBJS = greyd/greyd-dump.o $(GREYD_CORE)
 greyd-dump_LIBS = -llmdb -lpq -lowfat -lpthread
 # the benchmark's and tests' load generator (not installed)
 greyd-load_OBJS = greyd/greyd-load.o
+greyd-load_LIBS = -lowfat
 
 UNIT_TESTS += t_greyd
 t_greyd_OBJS = greyd/t_greyd.o $(GREYD_CORE)

@@ -14,19 +14,15 @@
  *   temp=N other=N errors=N
  * errors counts connections that failed or closed.  Exit 0 if no errors.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "endpoint.h"
 
 #define HIST_MAX 200000          /* latency histogram: 1 us buckets */
 #define REQ_MAX 1100
@@ -68,47 +64,6 @@ static unsigned long long now_us(void)
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (unsigned long long)ts.tv_sec * 1000000ULL
          + (unsigned long long)ts.tv_nsec / 1000;
-}
-
-static int dial(const char *addr)
-{
-  int fd;
-
-  if (!strncmp(addr, "unix:", 5)) {
-    struct sockaddr_un sun;
-
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", addr + 5);
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-      close(fd);
-      return -1;
-    }
-    return fd;
-  } else {
-    struct sockaddr_in sin;
-    char ip[64];
-    const char *colon = strrchr(addr, ':');
-    int one = 1;
-
-    if (!strncmp(addr, "inet:", 5)) addr += 5;
-    if (!colon || (size_t)(colon - addr) >= sizeof ip) return -1;
-    memcpy(ip, addr, (size_t)(colon - addr));
-    ip[colon - addr] = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)atoi(colon + 1));
-    if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) return -1;
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
-      close(fd);
-      return -1;
-    }
-    return fd;
-  }
 }
 
 static void make_request(const struct opts *o, struct lconn *c)

@@ -1,0 +1,98 @@
+/* endpoint.c - parse, judge and dial the addresses of endpoint.h. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <ip4.h>
+#include <ip6.h>
+#include <scan.h>
+#include <socket.h>
+#include "endpoint.h"
+
+static int parse_inet(const char *p, struct endpoint *e)
+{
+  unsigned long port;
+  size_t n;
+  int v6 = *p == '[';
+
+  memset(e->ip, 0, sizeof e->ip);
+  n = v6 ? scan_ip6(p + 1, e->ip) : scan_ip4(p, e->ip);
+  if (n == 0) return -1;
+  p += n + (v6 ? 1 : 0);
+  if (v6 && *p++ != ']') return -1;
+  if (*p != ':' || !p[1] || scan_ulong(p + 1, &port) != strlen(p + 1)
+      || port == 0 || port > 65535)
+    return -1;
+  e->kind = v6 ? EP_INET6 : EP_INET4;
+  e->port = (unsigned)port;
+  return 0;
+}
+
+int endpoint_parse(const char *spec, struct endpoint *e)
+{
+  struct sockaddr_un sun;
+
+  memset(e, 0, sizeof *e);
+  if (!strncmp(spec, "unix:", 5) || spec[0] == '/') {
+    e->kind = EP_UNIX;
+    e->path = spec[0] == '/' ? spec : spec + 5;
+    /* the path and its NUL must fit in sun_path */
+    return *e->path && strlen(e->path) < sizeof sun.sun_path ? 0 : -1;
+  }
+  if (!strncmp(spec, "inet:", 5)) spec += 5;
+  return parse_inet(spec, e);
+}
+
+int endpoint_local(const struct endpoint *e)
+{
+  switch (e->kind) {
+  case EP_UNIX: return 1;
+  case EP_INET4: return (unsigned char)e->ip[0] == 127;
+  case EP_INET6: return !memcmp(e->ip, V6loopback, 16);
+  }
+  return 0;
+}
+
+static int dial_unix(const char *path)
+{
+  struct sockaddr_un sun;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+  if (fd < 0) return -1;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, path, strlen(path) + 1);
+  if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) return fd;
+  err = errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
+static int dial_inet(const struct endpoint *e)
+{
+  int v6 = e->kind == EP_INET6, one = 1, err;
+  int fd = v6 ? socket_tcp6b() : socket_tcp4b();
+
+  if (fd < 0) return -1;
+  /* request and answer are each one small write: no Nagle delay */
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if ((v6 ? socket_connect6(fd, e->ip, (uint16)e->port, 0)
+          : socket_connect4(fd, e->ip, (uint16)e->port)) == 0)
+    return fd;
+  err = errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
+int dial(const char *spec)
+{
+  struct endpoint e;
+
+  if (endpoint_parse(spec, &e) < 0) { errno = EINVAL; return -1; }
+  return e.kind == EP_UNIX ? dial_unix(e.path) : dial_inet(&e);
+}

@@ -1,0 +1,34 @@
+/*
+ * endpoint.h - the one grammar of socket addresses in settings and on
+ * command lines, for the servers that listen and the tools that dial:
+ *
+ *   unix:/path  or  /path            a unix stream socket
+ *   inet:ADDR:PORT  or  ADDR:PORT    TCP; ADDR is IPv4 or [IPv6]
+ */
+#ifndef IMGATE_ENDPOINT_H
+#define IMGATE_ENDPOINT_H
+
+#include <stddef.h>
+
+enum { EP_UNIX = 1, EP_INET4, EP_INET6 };
+
+struct endpoint {
+  int kind;
+  const char *path;           /* EP_UNIX: points into the spec */
+  char ip[16];                /* EP_INET4: first 4 bytes */
+  unsigned port;
+};
+
+/* Returns 0 and fills e, or -1 for a spec outside the grammar (a unix
+ * path too long for sockaddr_un, a port outside 1..65535). */
+int endpoint_parse(const char *spec, struct endpoint *e);
+
+/* Whether e is a unix socket or on the loopback network (127.0.0.0/8,
+ * ::1): what a listener without access control may use. */
+int endpoint_local(const struct endpoint *e);
+
+/* Connects to spec (blocking, TCP_NODELAY on TCP); returns the socket,
+ * or -1 with errno set (EINVAL for a spec outside the grammar). */
+int dial(const char *spec);
+
+#endif

@@ -1,0 +1,167 @@
+/* t_endpoint.c - the address grammar, the loopback judgement, dial(). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "endpoint.h"
+#include "test.h"
+
+static void test_parse(void)
+{
+  static const struct {
+    const char *spec;
+    int kind;              /* 0: refused */
+    unsigned port;
+    int local;
+  } cases[] = {
+    { "unix:/run/imgate/greyd.sock", EP_UNIX, 0, 1 },
+    { "/run/imgate/greyd.sock", EP_UNIX, 0, 1 },
+    { "unix:", 0, 0, 0 },
+    { "127.0.0.1:10023", EP_INET4, 10023, 1 },
+    { "inet:127.1.2.3:1", EP_INET4, 1, 1 },
+    { "inet:[::1]:65535", EP_INET6, 65535, 1 },
+    { "[::1]:25", EP_INET6, 25, 1 },
+    { "0.0.0.0:25", EP_INET4, 25, 0 },
+    { "[::]:25", EP_INET6, 25, 0 },
+    { "10.0.0.1:25", EP_INET4, 25, 0 },
+    { "[::ffff:127.0.0.1]:25", EP_INET6, 25, 0 },
+    { "128.0.0.1:25", EP_INET4, 25, 0 },
+    { "127.0.0.1:0", 0, 0, 0 },
+    { "127.0.0.1:65536", 0, 0, 0 },
+    { "127.0.0.1:", 0, 0, 0 },
+    { "127.0.0.1:25x", 0, 0, 0 },
+    { "127.0.0.1", 0, 0, 0 },
+    { "[::1:25", 0, 0, 0 },
+    { "::1:25", 0, 0, 0 },
+    { "localhost:25", 0, 0, 0 },
+    { "", 0, 0, 0 },
+  };
+  char name[160];
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct endpoint e;
+    int rc = endpoint_parse(cases[i].spec, &e);
+
+    snprintf(name, sizeof name, "parse \"%s\"", cases[i].spec);
+    if (!cases[i].kind) { test_num(rc, -1, name); continue; }
+    test_ok(rc == 0 && e.kind == cases[i].kind && e.port == cases[i].port,
+            name);
+    snprintf(name, sizeof name, "\"%s\" local=%d", cases[i].spec,
+             cases[i].local);
+    test_num(endpoint_local(&e), cases[i].local, name);
+  }
+}
+
+static void test_long_path(void)
+{
+  struct sockaddr_un sun;
+  char spec[sizeof sun.sun_path + 8];
+  struct endpoint e;
+
+  memcpy(spec, "unix:", 5);
+  memset(spec + 5, 'a', sizeof sun.sun_path - 1);
+  spec[5 + sizeof sun.sun_path - 1] = 0;
+  spec[5] = '/';
+  test_num(endpoint_parse(spec, &e), 0, "longest unix path fits");
+  memset(spec + 5, 'a', sizeof sun.sun_path);
+  spec[5] = '/';
+  spec[5 + sizeof sun.sun_path] = 0;
+  test_num(endpoint_parse(spec, &e), -1, "unix path one byte too long");
+}
+
+/* A listener on 127.0.0.1, port chosen by the kernel. */
+static int tcp_listener(unsigned *port)
+{
+  struct sockaddr_in sin;
+  socklen_t n = sizeof sin;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0
+      || listen(fd, 4) < 0 || getsockname(fd, (struct sockaddr *)&sin, &n))
+    return -1;
+  *port = ntohs(sin.sin_port);
+  return fd;
+}
+
+static int unix_listener(const char *path)
+{
+  struct sockaddr_un sun;
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0
+      || listen(fd, 4) < 0)
+    return -1;
+  return fd;
+}
+
+/* What dial() sent arrives at the listener's accepted socket. */
+static int carries(int lfd, int cfd)
+{
+  char buf[8];
+  int afd = accept(lfd, NULL, NULL);
+  ssize_t n;
+
+  if (afd < 0 || write(cfd, "ping", 4) != 4) return 0;
+  n = read(afd, buf, sizeof buf);
+  close(afd);
+  return n == 4 && !memcmp(buf, "ping", 4);
+}
+
+static void test_dial(void)
+{
+  char dir[] = "/tmp/t_endpoint.XXXXXX", path[64], spec[96];
+  unsigned port = 0;
+  int lfd, cfd;
+
+  test_ok(mkdtemp(dir) != NULL, "temporary directory");
+  snprintf(path, sizeof path, "%s/s", dir);
+  lfd = unix_listener(path);
+  snprintf(spec, sizeof spec, "unix:%s", path);
+  cfd = dial(spec);
+  test_ok(lfd >= 0 && cfd >= 0 && carries(lfd, cfd), "dial unix:PATH");
+  close(cfd);
+  cfd = dial(path);
+  test_ok(cfd >= 0 && carries(lfd, cfd), "dial /PATH");
+  close(cfd);
+  close(lfd);
+  unlink(path);
+  errno = 0;
+  test_ok(dial(spec) == -1 && errno == ENOENT, "dial a gone socket: ENOENT");
+  rmdir(dir);
+
+  lfd = tcp_listener(&port);
+  snprintf(spec, sizeof spec, "127.0.0.1:%u", port);
+  cfd = dial(spec);
+  test_ok(lfd >= 0 && cfd >= 0 && carries(lfd, cfd), "dial ADDR:PORT");
+  close(cfd);
+  snprintf(spec, sizeof spec, "inet:127.0.0.1:%u", port);
+  cfd = dial(spec);
+  test_ok(cfd >= 0 && carries(lfd, cfd), "dial inet:ADDR:PORT");
+  close(cfd);
+  close(lfd);
+  errno = 0;
+  test_ok(dial(spec) == -1 && errno == ECONNREFUSED,
+          "dial a closed port: ECONNREFUSED");
+  errno = 0;
+  test_ok(dial("localhost:25") == -1 && errno == EINVAL,
+          "dial a name: EINVAL, no resolver asked");
+}
+
+int main(void)
+{
+  test_parse();
+  test_long_path();
+  test_dial();
+  return test_done();
+}
