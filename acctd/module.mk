@@ -16,3 +16,4 @@ t_acctd_proto_OBJS = acctd/t_acctd_proto.o acctd/proto.o
 t_acctd_db_OBJS = acctd/t_acctd_db.o $(ACCTD_COMMON)
 t_acctd_db_LIBS = -lowfat
 acctd-bench-load_LIBS = -lpthread -lowfat
+acctd-bench-echo_LIBS = -lowfat

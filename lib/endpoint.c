@@ -1,9 +1,11 @@
 /* endpoint.c - parse, judge and dial the addresses of endpoint.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <ip4.h>
@@ -56,26 +58,77 @@ int endpoint_local(const struct endpoint *e)
   return 0;
 }
 
+/* Closes fd keeping errno, names the failed step; returns -1. */
+static int failed(int fd, const char *step, const char **what)
+{
+  int err = errno;
+
+  if (fd >= 0) close(fd);
+  errno = err;
+  *what = step;
+  return -1;
+}
+
+static int listen_unix(const char *path, unsigned mode, const char **what)
+{
+  struct sockaddr_un sun;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+  if (fd < 0) return failed(fd, "create socket for", what);
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, path, strlen(path) + 1);
+  if (unlink(path) < 0 && errno != ENOENT)
+    return failed(fd, "remove stale socket", what);
+  if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+    return failed(fd, "bind", what);
+  if (chmod(path, mode) < 0) return failed(fd, "chmod", what);
+  if (listen(fd, 1024) < 0) return failed(fd, "listen on", what);
+  return fd;
+}
+
+static int listen_inet(const struct endpoint *e, const char **what)
+{
+  int v6 = e->kind == EP_INET6;
+  int fd = v6 ? socket_tcp6b() : socket_tcp4b();
+
+  if (fd < 0) return failed(fd, "create socket for", what);
+  if ((v6 ? socket_bind6_reuse(fd, e->ip, (uint16)e->port, 0)
+          : socket_bind4_reuse(fd, e->ip, (uint16)e->port)) < 0)
+    return failed(fd, "bind", what);
+  if (socket_listen(fd, 1024) < 0) return failed(fd, "listen on", what);
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0
+      || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    return failed(fd, "set flags of", what);
+  return fd;
+}
+
+int endpoint_listen(const struct endpoint *e, unsigned mode,
+                    const char **what)
+{
+  if (e->kind == EP_UNIX) return listen_unix(e->path, mode, what);
+  return listen_inet(e, what);
+}
+
 static int dial_unix(const char *path)
 {
   struct sockaddr_un sun;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const char *step;
 
   if (fd < 0) return -1;
   memset(&sun, 0, sizeof sun);
   sun.sun_family = AF_UNIX;
   memcpy(sun.sun_path, path, strlen(path) + 1);
   if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) return fd;
-  err = errno;
-  close(fd);
-  errno = err;
-  return -1;
+  return failed(fd, "connect", &step);
 }
 
 static int dial_inet(const struct endpoint *e)
 {
-  int v6 = e->kind == EP_INET6, one = 1, err;
+  int v6 = e->kind == EP_INET6, one = 1;
   int fd = v6 ? socket_tcp6b() : socket_tcp4b();
+  const char *step;
 
   if (fd < 0) return -1;
   /* request and answer are each one small write: no Nagle delay */
@@ -83,10 +136,7 @@ static int dial_inet(const struct endpoint *e)
   if ((v6 ? socket_connect6(fd, e->ip, (uint16)e->port, 0)
           : socket_connect4(fd, e->ip, (uint16)e->port)) == 0)
     return fd;
-  err = errno;
-  close(fd);
-  errno = err;
-  return -1;
+  return failed(fd, "connect", &step);
 }
 
 int dial(const char *spec)

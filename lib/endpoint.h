@@ -27,6 +27,12 @@ int endpoint_parse(const char *spec, struct endpoint *e);
  * ::1): what a listener without access control may use. */
 int endpoint_local(const struct endpoint *e);
 
+/* A listening socket (non-blocking, close-on-exec, backlog 1024) on e;
+ * a unix socket's stale file is removed first and the new one gets
+ * mode.  Returns -1 with errno set; *what names the step that failed. */
+int endpoint_listen(const struct endpoint *e, unsigned mode,
+                    const char **what);
+
 /* Connects to spec (blocking, TCP_NODELAY on TCP); returns the socket,
  * or -1 with errno set (EINVAL for a spec outside the grammar). */
 int dial(const char *spec);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "endpoint.h"
@@ -158,10 +159,42 @@ static void test_dial(void)
           "dial a name: EINVAL, no resolver asked");
 }
 
+static void test_listen(void)
+{
+  char dir[] = "/tmp/t_endpoint.XXXXXX", spec[96];
+  struct endpoint e;
+  struct stat st;
+  const char *what = "";
+  int lfd, cfd;
+
+  test_ok(mkdtemp(dir) != NULL, "temporary directory");
+  snprintf(spec, sizeof spec, "unix:%s/l", dir);
+  endpoint_parse(spec, &e);
+  lfd = endpoint_listen(&e, 0640, &what);
+  test_ok(lfd >= 0 && stat(e.path, &st) == 0 && (st.st_mode & 0777) == 0640,
+          "listen on unix: with mode 0640");
+  cfd = dial(spec);
+  test_ok(cfd >= 0 && carries(lfd, cfd), "a listener dial() reaches");
+  close(cfd);
+  close(lfd);
+  lfd = endpoint_listen(&e, 0600, &what);
+  test_ok(lfd >= 0, "a stale socket file is replaced");
+  close(lfd);
+  unlink(e.path);
+  snprintf(spec, sizeof spec, "unix:%s/no/such/dir", dir);
+  endpoint_parse(spec, &e);
+  errno = 0;
+  lfd = endpoint_listen(&e, 0600, &what);
+  test_ok(lfd == -1 && errno == ENOENT && !strcmp(what, "bind"),
+          "listen in a missing directory: bind, ENOENT");
+  rmdir(dir);
+}
+
 int main(void)
 {
   test_parse();
   test_long_path();
   test_dial();
+  test_listen();
   return test_done();
 }

@@ -7,50 +7,21 @@
  *
  * Runs until SIGTERM.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
+#include "endpoint.h"
 
-static int listen_on(const char *addr)
+static int listen_on(const char *spec)
 {
-  int fd, one = 1;
+  struct endpoint e;
+  const char *what;
 
-  if (!strncmp(addr, "unix:", 5)) {
-    struct sockaddr_un sun;
-
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", addr + 5);
-    unlink(sun.sun_path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-      return -1;
-  } else {
-    struct sockaddr_in sin;
-    char ip[64];
-    const char *colon = strrchr(addr, ':');
-
-    if (!colon || (size_t)(colon - addr) >= sizeof ip) return -1;
-    memcpy(ip, addr, (size_t)(colon - addr));
-    ip[colon - addr] = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)atoi(colon + 1));
-    if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) return -1;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) return -1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) return -1;
-  }
-  return listen(fd, 1024) < 0 ? -1 : fd;
+  if (endpoint_parse(spec, &e) < 0) { errno = EINVAL; return -1; }
+  return endpoint_listen(&e, 0600, &what);
 }
 
 int main(int argc, char **argv)
