@@ -241,6 +241,75 @@ static void test_signals(pid_t pid)
   close(a);
 }
 
+/* Which listen specs count as local (protocols with no access control
+ * may listen only there); -1: malformed, refused by server_listen too. */
+static void test_spec_local(void)
+{
+  static const struct { const char *spec; int want; } t[] = {
+    { "127.0.0.1:25", 1 }, { "inet:127.0.0.1:25", 1 },
+    { "127.1.2.3:10023", 1 }, { "inet:127.255.255.254:1", 1 },
+    { "[::1]:25", 1 }, { "inet:[::1]:65535", 1 },
+    { "[::ffff:127.0.0.1]:25", 1 }, { "unix:/x", 1 }, { "/x", 1 },
+    { "0.0.0.0:25", 0 }, { "inet:0.0.0.0:25", 0 }, { "[::]:25", 0 },
+    { "10.0.0.1:25", 0 }, { "128.0.0.1:25", 0 }, { "[::2]:25", 0 },
+    { "[::ffff:10.0.0.1]:25", 0 }, { "126.255.255.255:25", 0 },
+    { "::1:25", -1 }, { "::1", -1 }, { "[::1]", -1 }, { "[::1:25", -1 },
+    { "127.0.0.1", -1 }, { "127.0.0.1:", -1 }, { "127.0.0.1:0", -1 },
+    { "127.0.0.1:65536", -1 }, { "127.0.0.1:25x", -1 },
+    { "localhost:25", -1 }, { "garbage", -1 }, { "", -1 },
+    { "inet:", -1 }, { "127.evil.example:25", -1 },
+  };
+  char name[96];
+
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+    snprintf(name, sizeof name, "spec_local %s", t[i].spec);
+    test_num(server_spec_local(t[i].spec), t[i].want, name);
+  }
+}
+
+/* server_need_local in a child: its exit code and what it said. */
+static void need_local(const char *specs, int code, const char *said)
+{
+  int p[2], status = -1;
+  char buf[512], name[128];
+  ssize_t n = 0, r;
+  pid_t pid;
+
+  if (pipe(p) < 0) { test_ok(0, "pipe"); return; }
+  pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 2);
+    server_need_local("LISTEN", specs);
+    _exit(0);
+  }
+  close(p[1]);
+  while (n < (ssize_t)sizeof buf - 1
+         && (r = read(p[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0)
+    n += r;
+  buf[n] = 0;
+  close(p[0]);
+  waitpid(pid, &status, 0);
+  snprintf(name, sizeof name, "need_local %s: exit", specs);
+  test_num(WIFEXITED(status) ? WEXITSTATUS(status) : -1, code, name);
+  snprintf(name, sizeof name, "need_local %s: says", specs);
+  test_str(buf, said, name);
+}
+
+static void test_need_local(void)
+{
+  need_local("unix:/x,127.0.0.1:1, inet:[::1]:2", 0, "");
+  need_local("unix:/x,0.0.0.0:25", 100, "t_server: fatal: LISTEN: TCP "
+             "only on loopback (127.0.0.0/8 or [::1]), the protocol has no "
+             "access control: 0.0.0.0:25\n");
+  need_local("inet:[::]:25", 100, "t_server: fatal: LISTEN: TCP only on "
+             "loopback (127.0.0.0/8 or [::1]), the protocol has no access "
+             "control: inet:[::]:25\n");
+  need_local("127.0.0.1:25,inet:garbage", 100,
+             "t_server: fatal: bad listen address: garbage\n");
+  need_local("127.0.0.1:x", 100, "t_server: fatal: bad listen address "
+             "(want ADDR:PORT): 127.0.0.1:x\n");
+}
+
 int main(void)
 {
   pid_t pid;
@@ -251,6 +320,8 @@ int main(void)
   snprintf(sock_path, sizeof sock_path, "unix:/tmp/t_server.%d.sock",
            (int)getpid());
   snprintf(log_path, sizeof log_path, "/tmp/t_server.%d.log", (int)getpid());
+  test_spec_local();
+  test_need_local();
   pid = start_server();
   test_basics();
   test_hold();
