@@ -102,7 +102,7 @@ long() {
   gd_stop "$1"
 }
 long lmdb "$GD_DIR/db"
-. "$IMGATE_TOP/greyd/tests/pg.sh"
+. "$IMGATE_TOP/tests/lib/pg.sh"
 if pg_usable; then
   if pg_start; then long pg "$PG_URI"; else t_fail "PostgreSQL starts"; fi
   pg_stop
