@@ -75,6 +75,8 @@ struct server {
   unsigned long refused;
   unsigned long long refuse_logged;
   const char *refuse_reason;
+  unsigned long evicted;         /* the same for evict_when_full */
+  unsigned long long evict_logged;
 };
 
 unsigned long long now_usec(void)
@@ -366,6 +368,37 @@ static void log_refused(struct server *s, unsigned long long now)
   s->refuse_logged = now;
 }
 
+/* The evict line, like the refuse line: one a second at most. */
+static void log_evicted(struct server *s, unsigned long long now)
+{
+  struct logline ll;
+
+  if (!s->evicted || now - s->evict_logged < 1000000ULL) return;
+  log_start(&ll, "warning", "evict");
+  log_uint(&ll, "conns", s->nconns);
+  log_uint(&ll, "evicted", s->evicted);
+  log_end(&ll);
+  s->evicted = 0;
+  s->evict_logged = now;
+}
+
+/* Full, with evict_when_full: close the connection quiet longest that
+ * has nothing in hand (no held request, no reply going out), so that
+ * idle or slow clients cannot keep the others out. */
+static void evict_quietest(struct server *s)
+{
+  struct conn *c, *q = NULL;
+
+  for (c = s->conns; c; c = c->next)
+    if (!c->held && !c->outlen && !c->closing
+        && (!q || c->last_active < q->last_active))
+      q = c;
+  if (!q) return;
+  conn_free(q);
+  s->evicted++;
+  log_evicted(s, now_usec());
+}
+
 static void accept_one(struct server *s, struct watch *l)
 {
   struct conn *c;
@@ -376,6 +409,8 @@ static void accept_one(struct server *s, struct watch *l)
       warn_sys("accept", "connection");
     return;
   }
+  if (s->nconns >= s->max_conns && !s->stopping && s->ops->evict_when_full)
+    evict_quietest(s);
   if (s->nconns >= s->max_conns || s->stopping) {
     close(fd);
     s->refused++;
@@ -630,6 +665,7 @@ int server_run(struct server *s)
       s->last_tick = now;
       check_timeouts(s, now);
       log_refused(s, now);
+      log_evicted(s, now);
       if (s->ops->tick) s->ops->tick(s->ctx);
       free_graveyard(s);
     }

@@ -27,6 +27,11 @@ struct server_ops {
   unsigned read_timeout;   /* seconds a half request may wait (0: none) */
   unsigned idle_timeout;   /* seconds an idle connection is kept (0: ever) */
   unsigned max_conns;      /* connections at once (0: 4096) */
+  /* At max_conns, a new connection closes the one quiet longest that has
+   * no request being answered, instead of being refused: for a protocol
+   * of one request per connection (HTTP), where a quiet connection is
+   * only a slot taken (0: refuse the new one). */
+  int evict_when_full;
   /* Parse the len unread bytes at buf.  Return how many were consumed
    * (0: need more), or -1 for a protocol error: the connection is then
    * closed once its output is written.  Must not consume more than one

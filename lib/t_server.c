@@ -80,9 +80,17 @@ static const struct server_ops ops = {
   .next_timeout = next_timeout, .expire = expire,
 };
 
+/* the same at max_conns 4, evicting instead of refusing */
+static const struct server_ops evict_ops = {
+  .max_request = 64, .max_output = 4096, .read_timeout = 10,
+  .idle_timeout = 10, .max_conns = 4, .evict_when_full = 1,
+  .request = line_request, .overflow = line_overflow, .closed = closed,
+  .next_timeout = next_timeout, .expire = expire,
+};
+
 static char sock_path[108], log_path[108];
 
-static pid_t start_server(void)
+static pid_t start_server(const struct server_ops *o)
 {
   pid_t pid = fork();
 
@@ -92,7 +100,7 @@ static pid_t start_server(void)
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlive the test */
     if (!freopen(log_path, "w", stderr)) exit(111);
-    s = server_new(&ops, &x);
+    s = server_new(o, &x);
 
     server_listen_list(s, sock_path, 0600);
     exit(server_run(s));
@@ -310,6 +318,38 @@ static void test_need_local(void)
              "(want ADDR:PORT): 127.0.0.1:x\n");
 }
 
+/* Full: the connection quiet longest goes, idle or with half a
+ * request; the new one is served, the others keep what they sent. */
+static void test_evict(void)
+{
+  int a, b, c, d, e, f, status = -1;
+  long sum;
+  pid_t pid = start_server(&evict_ops);
+
+  a = dial(); usleep(20000);
+  b = dial(); usleep(20000);
+  c = dial(); usleep(20000);
+  d = dial(); usleep(20000);
+  if (write(b, "echo hal", 8) < 0) test_ok(0, "write half");
+  usleep(20000);
+  e = dial();
+  test_str(ask(e, "echo e\n"), "e\n", "full: a new connection is served");
+  test_str(ask(a, ""), "EOF", "and the one quiet longest is closed");
+  f = dial();
+  test_str(ask(f, "echo f\n"), "f\n", "full again: served");
+  test_str(ask(c, ""), "EOF", "the next quiet longest is closed");
+  test_str(ask(b, "f\n"), "half\n", "a more recent half request is kept");
+  test_str(ask(d, "echo d\n"), "d\n", "the others still answer");
+  sleep(2);
+  test_num(log_lines("evict", "evicted=", &sum), 2,
+           "evictions logged at most once a second");
+  test_num(sum, 2, "and every one is counted");
+  test_num(log_lines("refuse", "refused=", &sum), 0, "none refused");
+  kill(pid, SIGTERM);
+  waitpid(pid, &status, 0);
+  close(a), close(b), close(c), close(d), close(e), close(f);
+}
+
 int main(void)
 {
   pid_t pid;
@@ -322,12 +362,19 @@ int main(void)
   snprintf(log_path, sizeof log_path, "/tmp/t_server.%d.log", (int)getpid());
   test_spec_local();
   test_need_local();
-  pid = start_server();
+  pid = start_server(&ops);
   test_basics();
   test_hold();
   test_timeouts();
   test_limits();
   test_signals(pid);
+  unlink(sock_path + 5);
+  unlink(log_path);
+  snprintf(sock_path, sizeof sock_path, "unix:/tmp/t_server.%d.ev.sock",
+           (int)getpid());
+  snprintf(log_path, sizeof log_path, "/tmp/t_server.%d.ev.log",
+           (int)getpid());
+  test_evict();
   unlink(sock_path + 5);
   unlink(log_path);
   return test_done();
