@@ -293,19 +293,6 @@ static void on_tick(void *ctx)
 
 /* --- start --- */
 
-/* tcp_table and socketmap have no access control: TCP only on loopback,
- * or anybody could list the accounts. */
-static void need_loopback(const char *name, const char *spec)
-{
-  const char *p = strncmp(spec, "inet:", 5) ? spec : spec + 5;
-  char text[160];
-
-  if (!strncmp(p, "127.", 4) || !strncmp(p, "[::1]:", 6)) return;
-  snprintf(text, sizeof text, "%s must be on loopback (127.0.0.0/8 or "
-           "[::1]), the protocol has no access control:", name);
-  die_msg(EXIT_PERM, text, spec);
-}
-
 static void listen_all(struct acctd *a, const char *specs, enum proto p)
 {
   char one[256];
@@ -320,8 +307,9 @@ static void listen_all(struct acctd *a, const char *specs, enum proto p)
       one[n] = 0;
       if (p == P_TCP && (!strncmp(one, "unix:", 5) || one[0] == '/'))
         die_msg(EXIT_PERM, "TCPTABLE must be ADDR:PORT, not", one);
-      if (strncmp(one, "unix:", 5) && one[0] != '/')
-        need_loopback(p == P_TCP ? "TCPTABLE" : "SOCKETMAP", one);
+      /* tcp_table and socketmap have no access control: TCP only on
+       * loopback, or anybody could list the accounts */
+      server_need_local(p == P_TCP ? "TCPTABLE" : "SOCKETMAP", one);
       server_listen(a->srv, one, (unsigned)a->set[S_SOCKET_MODE].num);
       if (p == P_SOCKETMAP) a->nsocketmap++;
     }

@@ -74,7 +74,7 @@ static void out_client(void *arg, const char *addr, const struct crec *c)
 struct import {
   struct store *st;
   struct item items[512];
-  char bufs[512][3][ADDR_MAX];
+  char bufs[512][2][ADDR_MAX];
   char nets[512][NET_MAX];
   size_t n;
   unsigned long triplets, clients, skipped;
@@ -119,8 +119,9 @@ static int flush_items(struct import *im)
 static int add_triplet(struct import *im, const char *key, const char *val)
 {
   const char *s1 = strchr(key, '/'), *s2 = strrchr(key, '/');
-  char addr[64], *b0 = im->bufs[im->n][0], *b1 = im->bufs[im->n][1];
+  char addr[64], *b0 = im->bufs[im->n][0], *sender;
   unsigned long first, last;
+  size_t n;
   struct item *it = &im->items[im->n];
 
   if (!s1 || s1 == s2 || (size_t)(s1 - key) >= sizeof addr) return -1;
@@ -131,11 +132,16 @@ static int add_triplet(struct import *im, const char *key, const char *val)
                  (unsigned)settings[S_V6].num, im->nets[im->n],
                  NET_MAX) < 0)
     return -1;
-  snprintf(b1, ADDR_MAX, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
-  if (!normalise_sender(b1, settings[S_DELIM].str, b0, ADDR_MAX)) return -1;
-  if (!normalise_recipient(s2 + 1, im->bufs[im->n][2], ADDR_MAX)) return -1;
+  /* normalised whole, as greyd does live: an overlong sender is then
+   * cut and completed by a hash of all of it, never cut before */
+  sender = strndup(s1 + 1, (size_t)(s2 - s1 - 1));
+  if (!sender) die_sys(EXIT_TEMP, "allocate", "memory");
+  n = normalise_sender(sender, settings[S_DELIM].str, b0, ADDR_MAX);
+  free(sender);
+  if (!n) return -1;
+  if (!normalise_recipient(s2 + 1, im->bufs[im->n][1], ADDR_MAX)) return -1;
   memset(it, 0, sizeof *it);
-  it->net = im->nets[im->n], it->sender = b0, it->rcpt = im->bufs[im->n][2];
+  it->net = im->nets[im->n], it->sender = b0, it->rcpt = im->bufs[im->n][1];
   it->addr = "";
   it->t.first = (uint32_t)first, it->t.last = (uint32_t)last;
   it->t.passes = last - first >= settings[S_DELAY].num ? 1 : 0;
@@ -172,14 +178,18 @@ static void add_pair(struct import *im, const char *key, const char *val)
   if (++im->n == 512) flush_items(im);
 }
 
+/* Lines of any length: a long key read in pieces would pair the rest of
+ * the dump wrongly. */
 static int import_postgrey(struct store *st)
 {
   static struct import im;
-  char line[4096], key[2048], val[2048];
+  char *line = NULL, *key = NULL, *val = NULL;
+  size_t room = 0, keyroom = 0;
+  ssize_t len;
   int in_data = 0, hex = 1, have_key = 0;
 
   im.st = st;
-  while (fgets(line, sizeof line, stdin)) {
+  while ((len = getline(&line, &room, stdin)) >= 0) {
     if (!in_data) {
       if (!strncmp(line, "format=", 7)) hex = !!strncmp(line + 7, "print", 5);
       if (!strncmp(line, "HEADER=END", 10)) in_data = 1, have_key = 0;
@@ -187,15 +197,23 @@ static int import_postgrey(struct store *st)
     }
     if (!strncmp(line, "DATA=END", 8)) { in_data = 0; continue; }
     if (line[0] != ' ') continue;
+    if ((size_t)len >= keyroom) {     /* decoded is never longer */
+      keyroom = (size_t)len + 1;
+      key = realloc(key, keyroom);
+      val = realloc(val, keyroom);
+      if (!key || !val) die_sys(EXIT_TEMP, "allocate", "memory");
+    }
     if (!have_key) {
-      have_key = decode(line, hex, key, sizeof key) == 0;
+      have_key = decode(line, hex, key, keyroom) == 0;
       if (!have_key) im.skipped++;
       continue;
     }
     have_key = 0;
-    if (decode(line, hex, val, sizeof val) < 0) { im.skipped++; continue; }
+    if (decode(line, hex, val, keyroom) < 0) { im.skipped++; continue; }
     add_pair(&im, key, val);
   }
+  if (ferror(stdin)) die_sys(EXIT_TEMP, "read", "input");
+  free(line), free(key), free(val);
   flush_items(&im);
   fprintf(stderr, "greyd-dump: imported %lu triplets, %lu clients, "
           "skipped %lu\n", im.triplets, im.clients, im.skipped);

@@ -684,30 +684,6 @@ static void on_closed(struct conn *c)
 
 /* ---- start ---- */
 
-/* The policy protocol has no authentication: whoever reaches the socket
- * decides what greyd stores.  TCP on loopback only. */
-static void need_loopback(const char *specs)
-{
-  const char *s = specs;
-  char one[256];
-
-  while (*s) {
-    size_t n = strcspn(s, ", ");
-    const char *p;
-
-    if (n >= sizeof one) die_msg(EXIT_PERM, "LISTEN spec too long:", s);
-    memcpy(one, s, n);
-    one[n] = 0;
-    p = strncmp(one, "inet:", 5) ? one : one + 5;
-    if (n && strncmp(one, "unix:", 5) && one[0] != '/'
-        && strncmp(p, "127.", 4) && strncmp(p, "[::1]:", 6))
-      die_msg(EXIT_PERM, "LISTEN must be unix: or on loopback (127.0.0.0/8 "
-              "or [::1]), the policy protocol has no access control:", one);
-    s += n;
-    s += strspn(s, ", ");
-  }
-}
-
 static void parse_suspicious(struct greyd *g, const char *s)
 {
   char buf[256], *tok, *save = NULL;
@@ -762,7 +738,9 @@ int main(void)
   settings_load(settings, S_COUNT);
   if (!settings[S_LISTEN].str)
     die_msg(EXIT_PERM, "setting LISTEN is required", NULL);
-  need_loopback(settings[S_LISTEN].str);
+  /* The policy protocol has no authentication: whoever reaches the
+   * socket decides what greyd stores.  TCP on loopback only. */
+  server_need_local("LISTEN", settings[S_LISTEN].str);
   set_up(&g);
   memset(&ops, 0, sizeof ops);
   ops.max_request = 16384;

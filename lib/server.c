@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -74,6 +75,8 @@ struct server {
   unsigned long refused;
   unsigned long long refuse_logged;
   const char *refuse_reason;
+  unsigned long evicted;         /* the same for evict_when_full */
+  unsigned long long evict_logged;
 };
 
 unsigned long long now_usec(void)
@@ -151,22 +154,34 @@ static int listen_unix(const char *path, unsigned mode)
   return fd;
 }
 
-/* "ADDR:PORT" with ADDR IPv4 or [IPv6]; returns the socket. */
+/* "ADDR:PORT" with ADDR IPv4 or [IPv6] into ip, port and v6; returns
+ * NULL, or for a malformed spec the text to die with. */
+static const char *parse_inet(const char *spec, char ip[16],
+                              unsigned long *port, int *v6)
+{
+  const char *p = spec;
+  size_t n;
+
+  *v6 = *p == '[';
+  n = *v6 ? scan_ip6(p + 1, ip) : scan_ip4(p, ip);
+  if (n == 0) return "bad listen address:";
+  p += n + (*v6 ? 2 : 0);          /* [ and ] around an IPv6 address */
+  if ((*v6 && p[-1] != ']') || *p != ':' || !p[1]
+      || scan_ulong(p + 1, port) != strlen(p + 1) || *port == 0
+      || *port > 65535)
+    return "bad listen address (want ADDR:PORT):";
+  return NULL;
+}
+
+/* "ADDR:PORT"; returns the socket. */
 static int listen_inet(const char *spec)
 {
   char ip[16];
-  const char *p = spec;
-  size_t n;
   unsigned long port;
-  int fd, v6 = *p == '[';
+  int fd, v6;
+  const char *bad = parse_inet(spec, ip, &port, &v6);
 
-  n = v6 ? scan_ip6(p + 1, ip) : scan_ip4(p, ip);
-  if (n == 0) die_msg(EXIT_PERM, "bad listen address:", spec);
-  p += n + (v6 ? 2 : 0);          /* [ and ] around an IPv6 address */
-  if ((v6 && p[-1] != ']') || *p != ':' || !p[1]
-      || scan_ulong(p + 1, &port) != strlen(p + 1) || port == 0
-      || port > 65535)
-    die_msg(EXIT_PERM, "bad listen address (want ADDR:PORT):", spec);
+  if (bad) die_msg(EXIT_PERM, bad, spec);
   fd = v6 ? socket_tcp6b() : socket_tcp4b();
   if (fd < 0) die_sys(EXIT_TEMP, "create socket for", spec);
   if ((v6 ? socket_bind6_reuse(fd, ip, (uint16)port, 0)
@@ -176,6 +191,54 @@ static int listen_inet(const char *spec)
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   fcntl(fd, F_SETFD, FD_CLOEXEC);
   return fd;
+}
+
+/* The same reading of a spec as server_listen() below. */
+static int spec_local(const char *spec, const char **bad)
+{
+  char ip[16];
+  unsigned long port;
+  int v6;
+
+  *bad = NULL;
+  if (!strncmp(spec, "unix:", 5) || spec[0] == '/') return 1;
+  if (!strncmp(spec, "inet:", 5)) spec += 5;
+  if ((*bad = parse_inet(spec, ip, &port, &v6))) return -1;
+  if (!v6) return ip[0] == 127;
+  return !memcmp(ip, V6loopback, 16)
+         || (ip6_isv4mapped(ip) && ip[12] == 127);
+}
+
+int server_spec_local(const char *spec)
+{
+  const char *bad;
+
+  return spec_local(spec, &bad);
+}
+
+void server_need_local(const char *setting, const char *specs)
+{
+  char one[256], text[160];
+  const char *p = specs, *bad;
+
+  while (*p) {
+    size_t n = strcspn(p, ", ");
+    int local;
+
+    if (n >= sizeof one) die_msg(EXIT_PERM, "listen spec too long:", p);
+    memcpy(one, p, n);
+    one[n] = 0;
+    local = n ? spec_local(one, &bad) : 1;
+    if (local < 0)         /* as server_listen() would say it */
+      die_msg(EXIT_PERM, bad, strncmp(one, "inet:", 5) ? one : one + 5);
+    if (!local) {
+      snprintf(text, sizeof text, "%s: TCP only on loopback (127.0.0.0/8 "
+               "or [::1]), the protocol has no access control:", setting);
+      die_msg(EXIT_PERM, text, one);
+    }
+    p += n;
+    p += strspn(p, ", ");
+  }
 }
 
 void server_listen(struct server *s, const char *spec, unsigned mode)
@@ -305,6 +368,37 @@ static void log_refused(struct server *s, unsigned long long now)
   s->refuse_logged = now;
 }
 
+/* The evict line, like the refuse line: one a second at most. */
+static void log_evicted(struct server *s, unsigned long long now)
+{
+  struct logline ll;
+
+  if (!s->evicted || now - s->evict_logged < 1000000ULL) return;
+  log_start(&ll, "warning", "evict");
+  log_uint(&ll, "conns", s->nconns);
+  log_uint(&ll, "evicted", s->evicted);
+  log_end(&ll);
+  s->evicted = 0;
+  s->evict_logged = now;
+}
+
+/* Full, with evict_when_full: close the connection quiet longest that
+ * has nothing in hand (no held request, no reply going out), so that
+ * idle or slow clients cannot keep the others out. */
+static void evict_quietest(struct server *s)
+{
+  struct conn *c, *q = NULL;
+
+  for (c = s->conns; c; c = c->next)
+    if (!c->held && !c->outlen && !c->closing
+        && (!q || c->last_active < q->last_active))
+      q = c;
+  if (!q) return;
+  conn_free(q);
+  s->evicted++;
+  log_evicted(s, now_usec());
+}
+
 static void accept_one(struct server *s, struct watch *l)
 {
   struct conn *c;
@@ -315,6 +409,8 @@ static void accept_one(struct server *s, struct watch *l)
       warn_sys("accept", "connection");
     return;
   }
+  if (s->nconns >= s->max_conns && !s->stopping && s->ops->evict_when_full)
+    evict_quietest(s);
   if (s->nconns >= s->max_conns || s->stopping) {
     close(fd);
     s->refused++;
@@ -569,6 +665,7 @@ int server_run(struct server *s)
       s->last_tick = now;
       check_timeouts(s, now);
       log_refused(s, now);
+      log_evicted(s, now);
       if (s->ops->tick) s->ops->tick(s->ctx);
       free_graveyard(s);
     }

@@ -27,6 +27,11 @@ struct server_ops {
   unsigned read_timeout;   /* seconds a half request may wait (0: none) */
   unsigned idle_timeout;   /* seconds an idle connection is kept (0: ever) */
   unsigned max_conns;      /* connections at once (0: 4096) */
+  /* At max_conns, a new connection closes the one quiet longest that has
+   * no request being answered, instead of being refused: for a protocol
+   * of one request per connection (HTTP), where a quiet connection is
+   * only a slot taken (0: refuse the new one). */
+  int evict_when_full;
   /* Parse the len unread bytes at buf.  Return how many were consumed
    * (0: need more), or -1 for a protocol error: the connection is then
    * closed once its output is written.  Must not consume more than one
@@ -53,6 +58,14 @@ struct server *server_new(const struct server_ops *ops, void *ctx);
 void server_listen(struct server *s, const char *spec, unsigned mode);
 /* Several specs separated by commas. */
 void server_listen_list(struct server *s, const char *specs, unsigned mode);
+/* Whether a spec, read as server_listen() reads it, stays on this host:
+ * 1 for a unix socket or TCP on loopback (127.0.0.0/8, [::1], or
+ * [::ffff:127.x.y.z]), 0 for TCP elsewhere, -1 if it is malformed. */
+int server_spec_local(const char *spec);
+/* For a protocol with no access control: exits 100, naming the setting,
+ * unless every spec of the list is local (a malformed one exits 100 with
+ * server_listen()'s message). */
+void server_need_local(const char *setting, const char *specs);
 
 /* Runs until SIGTERM/SIGINT and the drain; returns the exit code. */
 int server_run(struct server *s);

@@ -80,9 +80,17 @@ static const struct server_ops ops = {
   .next_timeout = next_timeout, .expire = expire,
 };
 
+/* the same at max_conns 4, evicting instead of refusing */
+static const struct server_ops evict_ops = {
+  .max_request = 64, .max_output = 4096, .read_timeout = 10,
+  .idle_timeout = 10, .max_conns = 4, .evict_when_full = 1,
+  .request = line_request, .overflow = line_overflow, .closed = closed,
+  .next_timeout = next_timeout, .expire = expire,
+};
+
 static char sock_path[108], log_path[108];
 
-static pid_t start_server(void)
+static pid_t start_server(const struct server_ops *o)
 {
   pid_t pid = fork();
 
@@ -92,7 +100,7 @@ static pid_t start_server(void)
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlive the test */
     if (!freopen(log_path, "w", stderr)) exit(111);
-    s = server_new(&ops, &x);
+    s = server_new(o, &x);
 
     server_listen_list(s, sock_path, 0600);
     exit(server_run(s));
@@ -241,6 +249,107 @@ static void test_signals(pid_t pid)
   close(a);
 }
 
+/* Which listen specs count as local (protocols with no access control
+ * may listen only there); -1: malformed, refused by server_listen too. */
+static void test_spec_local(void)
+{
+  static const struct { const char *spec; int want; } t[] = {
+    { "127.0.0.1:25", 1 }, { "inet:127.0.0.1:25", 1 },
+    { "127.1.2.3:10023", 1 }, { "inet:127.255.255.254:1", 1 },
+    { "[::1]:25", 1 }, { "inet:[::1]:65535", 1 },
+    { "[::ffff:127.0.0.1]:25", 1 }, { "unix:/x", 1 }, { "/x", 1 },
+    { "0.0.0.0:25", 0 }, { "inet:0.0.0.0:25", 0 }, { "[::]:25", 0 },
+    { "10.0.0.1:25", 0 }, { "128.0.0.1:25", 0 }, { "[::2]:25", 0 },
+    { "[::ffff:10.0.0.1]:25", 0 }, { "126.255.255.255:25", 0 },
+    { "::1:25", -1 }, { "::1", -1 }, { "[::1]", -1 }, { "[::1:25", -1 },
+    { "127.0.0.1", -1 }, { "127.0.0.1:", -1 }, { "127.0.0.1:0", -1 },
+    { "127.0.0.1:65536", -1 }, { "127.0.0.1:25x", -1 },
+    { "localhost:25", -1 }, { "garbage", -1 }, { "", -1 },
+    { "inet:", -1 }, { "127.evil.example:25", -1 },
+  };
+  char name[96];
+
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+    snprintf(name, sizeof name, "spec_local %s", t[i].spec);
+    test_num(server_spec_local(t[i].spec), t[i].want, name);
+  }
+}
+
+/* server_need_local in a child: its exit code and what it said. */
+static void need_local(const char *specs, int code, const char *said)
+{
+  int p[2], status = -1;
+  char buf[512], name[128];
+  ssize_t n = 0, r;
+  pid_t pid;
+
+  if (pipe(p) < 0) { test_ok(0, "pipe"); return; }
+  pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 2);
+    server_need_local("LISTEN", specs);
+    _exit(0);
+  }
+  close(p[1]);
+  while (n < (ssize_t)sizeof buf - 1
+         && (r = read(p[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0)
+    n += r;
+  buf[n] = 0;
+  close(p[0]);
+  waitpid(pid, &status, 0);
+  snprintf(name, sizeof name, "need_local %s: exit", specs);
+  test_num(WIFEXITED(status) ? WEXITSTATUS(status) : -1, code, name);
+  snprintf(name, sizeof name, "need_local %s: says", specs);
+  test_str(buf, said, name);
+}
+
+static void test_need_local(void)
+{
+  need_local("unix:/x,127.0.0.1:1, inet:[::1]:2", 0, "");
+  need_local("unix:/x,0.0.0.0:25", 100, "t_server: fatal: LISTEN: TCP "
+             "only on loopback (127.0.0.0/8 or [::1]), the protocol has no "
+             "access control: 0.0.0.0:25\n");
+  need_local("inet:[::]:25", 100, "t_server: fatal: LISTEN: TCP only on "
+             "loopback (127.0.0.0/8 or [::1]), the protocol has no access "
+             "control: inet:[::]:25\n");
+  need_local("127.0.0.1:25,inet:garbage", 100,
+             "t_server: fatal: bad listen address: garbage\n");
+  need_local("127.0.0.1:x", 100, "t_server: fatal: bad listen address "
+             "(want ADDR:PORT): 127.0.0.1:x\n");
+}
+
+/* Full: the connection quiet longest goes, idle or with half a
+ * request; the new one is served, the others keep what they sent. */
+static void test_evict(void)
+{
+  int a, b, c, d, e, f, status = -1;
+  long sum;
+  pid_t pid = start_server(&evict_ops);
+
+  a = dial(); usleep(20000);
+  b = dial(); usleep(20000);
+  c = dial(); usleep(20000);
+  d = dial(); usleep(20000);
+  if (write(b, "echo hal", 8) < 0) test_ok(0, "write half");
+  usleep(20000);
+  e = dial();
+  test_str(ask(e, "echo e\n"), "e\n", "full: a new connection is served");
+  test_str(ask(a, ""), "EOF", "and the one quiet longest is closed");
+  f = dial();
+  test_str(ask(f, "echo f\n"), "f\n", "full again: served");
+  test_str(ask(c, ""), "EOF", "the next quiet longest is closed");
+  test_str(ask(b, "f\n"), "half\n", "a more recent half request is kept");
+  test_str(ask(d, "echo d\n"), "d\n", "the others still answer");
+  sleep(2);
+  test_num(log_lines("evict", "evicted=", &sum), 2,
+           "evictions logged at most once a second");
+  test_num(sum, 2, "and every one is counted");
+  test_num(log_lines("refuse", "refused=", &sum), 0, "none refused");
+  kill(pid, SIGTERM);
+  waitpid(pid, &status, 0);
+  close(a), close(b), close(c), close(d), close(e), close(f);
+}
+
 int main(void)
 {
   pid_t pid;
@@ -251,12 +360,21 @@ int main(void)
   snprintf(sock_path, sizeof sock_path, "unix:/tmp/t_server.%d.sock",
            (int)getpid());
   snprintf(log_path, sizeof log_path, "/tmp/t_server.%d.log", (int)getpid());
-  pid = start_server();
+  test_spec_local();
+  test_need_local();
+  pid = start_server(&ops);
   test_basics();
   test_hold();
   test_timeouts();
   test_limits();
   test_signals(pid);
+  unlink(sock_path + 5);
+  unlink(log_path);
+  snprintf(sock_path, sizeof sock_path, "unix:/tmp/t_server.%d.ev.sock",
+           (int)getpid());
+  snprintf(log_path, sizeof log_path, "/tmp/t_server.%d.ev.log",
+           (int)getpid());
+  test_evict();
   unlink(sock_path + 5);
   unlink(log_path);
   return test_done();

@@ -610,42 +610,6 @@ static void load_start(struct ctx *x)
   }
 }
 
-/* Whether one LISTEN endpoint is a unix socket or on loopback; one that
- * does not parse passes here and is refused by server_listen. */
-static int local_only(const char *one)
-{
-  const char *p = strncmp(one, "inet:", 5) ? one : one + 5;
-  char ip[16];
-
-  if (!strncmp(one, "unix:", 5) || one[0] == '/') return 1;
-  if (*p == '[')
-    return !scan_ip6(p + 1, ip) || !memcmp(ip, V6loopback, 16)
-           || (ip6_isv4mapped(ip) && ip[12] == 127);
-  return !scan_ip4(p, ip) || ip[0] == 127;
-}
-
-/* The policy protocol has no authentication: anybody who reaches an
- * inet listener could probe the rules and the lists.  TCP on loopback
- * only; a unix socket's mode says who may talk. */
-static void need_local(const char *specs)
-{
-  const char *s = specs;
-
-  while (*s) {
-    char one[256];
-    size_t n = strcspn(s, ", ");
-
-    if (n >= sizeof one) die_msg(EXIT_PERM, "listen spec too long:", s);
-    memcpy(one, s, n);
-    one[n] = 0;
-    if (n && !local_only(one))
-      die_msg(EXIT_PERM, "LISTEN must be unix: or on loopback (127.0.0.0/8 "
-              "or [::1]), the policy protocol has no authentication:", one);
-    s += n;
-    s += strspn(s, ", ");
-  }
-}
-
 static const struct server_ops ops = {
   .max_request = 16384,
   .max_output = 65536,
@@ -671,7 +635,10 @@ int main(void)
   need(&settings[S_LISTEN]);
   need(&settings[S_RULES]);
   need(&settings[S_DNS]);
-  need_local(settings[S_LISTEN].str);
+  /* The policy protocol has no authentication: anybody who reaches an
+   * inet listener could probe the rules and the lists.  TCP on loopback
+   * only; a unix socket's mode says who may talk. */
+  server_need_local("LISTEN", settings[S_LISTEN].str);
   x.rules_path = settings[S_RULES].str;
   x.patterns = settings[S_PATTERNS].str;
   load_start(&x);

@@ -251,12 +251,17 @@ static void reload(void *ctx)
   log_end(&l);
 }
 
+/* One request per connection, sent at once by any browser: a client
+ * that sends nothing, or half a head, for 2 s only holds a slot, and
+ * when all 64 are taken a new client takes the slot quiet longest, so
+ * that idle or slow connections (a slow-loris) cannot lock the page. */
 static const struct server_ops ops = {
   .max_request = REQ_MAX,
   .max_output = 4 << 20,
-  .read_timeout = 10,
-  .idle_timeout = 30,
+  .read_timeout = 2,
+  .idle_timeout = 2,
   .max_conns = 64,
+  .evict_when_full = 1,
   .request = request,
   .overflow = too_big,
   .tick = tick,

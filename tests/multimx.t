@@ -5,17 +5,17 @@
 # MX passes a new triplet at the other at once.
 . "$IMGATE_TOP/tests/lib/common.sh"
 . "$IMGATE_TOP/tests/lib/postfix.sh"
-. "$IMGATE_TOP/tests/gateway/pg.sh"
+. "$IMGATE_TOP/tests/lib/pg.sh"
 t_need_root multimx
 [ -x "$IMGATE_BUILD/greyd" ] || { t_skip multimx "greyd is not built"; exit 0; }
-gw_pg_usable || { t_skip multimx "no PostgreSQL 15 or no user postgres"; exit 0; }
+pg_usable || { t_skip multimx "no PostgreSQL 15 or no user postgres"; exit 0; }
 T=$(t_tmpdir)
-gw_pg_start || { t_fail "PostgreSQL starts"; exit 1; }
+pg_start || { t_fail "PostgreSQL starts"; exit 1; }
 
 # greyd N: its socket T/gN.sock, its log T/gN.log; DELAY 2 s, a client
 # whitelisted after 2 passes (each pass counts)
 greyd_start() {
-  env LISTEN=unix:$T/g$1.sock SOCKET_MODE=0666 STORE=$GW_PG_URI DELAY=2 \
+  env LISTEN=unix:$T/g$1.sock SOCKET_MODE=0666 STORE=$PG_URI DELAY=2 \
     AWL_CLIENTS=2 AWL_INTERVAL=0 greyd > "$T/g$1.log" 2>&1 &
   T_PIDS="$T_PIDS $!"
   t_wait_path "$T/g$1.sock" 20

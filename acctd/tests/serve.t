@@ -155,7 +155,7 @@ t_stop "$PID"
 # --- settings
 acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: CDB is not set" "no CDB: exit 100"
 CDB=x acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: no listener: set SOCKETMAP, TCPTABLE or both" "no listener: exit 100"
-CDB=x TCPTABLE=0.0.0.0:$P2 acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: TCPTABLE must be on loopback (127.0.0.0/8 or [::1]), the protocol has no access control: 0.0.0.0:$P2" "TCPTABLE not loopback: exit 100"
+CDB=x TCPTABLE=0.0.0.0:$P2 acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: TCPTABLE: TCP only on loopback (127.0.0.0/8 or [::1]), the protocol has no access control: 0.0.0.0:$P2" "TCPTABLE not loopback: exit 100"
 CDB=x TCPTABLE=unix:/tmp/x acctd 2> err; t_eq "$?" 100 "TCPTABLE on a unix socket: exit 100"
 CDB=x TCPTABLE=$TT MAXREQUEST=10 acctd 2> err; t_eq "$?:$(cat err)" "100:acctd: fatal: setting MAXREQUEST=10 is out of range (allowed 512 to 65536)" "MAXREQUEST out of range: exit 100"
 CDB=x SOCKETMAP=unix:/nonexistent/dir/s acctd 2> err; t_eq "$?" 111 "socket cannot be made: exit 111"

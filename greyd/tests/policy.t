@@ -7,7 +7,7 @@
 # back.  Time passes through the test clock (GREYD_TEST_CLOCK).
 . "$IMGATE_TOP/tests/lib/common.sh"
 . "$IMGATE_TOP/greyd/tests/lib.sh"
-. "$IMGATE_TOP/greyd/tests/pg.sh"
+. "$IMGATE_TOP/tests/lib/pg.sh"
 
 W=$GD_DIR/wl
 mkdir -p "$W"

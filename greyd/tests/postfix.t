@@ -6,7 +6,7 @@
 t_need_root "greyd behind Postfix"
 . "$IMGATE_TOP/tests/lib/postfix.sh"
 . "$IMGATE_TOP/greyd/tests/lib.sh"
-. "$IMGATE_TOP/greyd/tests/pg.sh"
+. "$IMGATE_TOP/tests/lib/pg.sh"
 
 # rcpt ADDR NAME HELO FROM TO: the reply to RCPT TO
 rcpt() {

@@ -51,9 +51,9 @@ for l in inet:0.0.0.0:10023 0.0.0.0:10023 inet:192.0.2.1:10023 \
          'inet:[::ffff:0.0.0.0]:10023' "unix:$D/x.sock,inet:10.0.0.1:10023"; do
   t_eq "$(start_err LISTEN="$l")" 100 "LISTEN=$l: exit 100"
 done
-t_eq "$(cat "$D/err")" "policyd: fatal: LISTEN must be unix: or on \
-loopback (127.0.0.0/8 or [::1]), the policy protocol has no \
-authentication: inet:10.0.0.1:10023" "...and says why, naming it"
+t_eq "$(cat "$D/err")" "policyd: fatal: LISTEN: TCP only on \
+loopback (127.0.0.0/8 or [::1]), the protocol has no access \
+control: inet:10.0.0.1:10023" "...and says why, naming it"
 
 # loopback TCP (IPv4 and IPv6) is accepted and answers
 P4=$(t_port 24100); P6=$(t_port $((P4+1)))

@@ -1,10 +1,12 @@
-# greyd/tests/pg.sh - a throwaway PostgreSQL on 127.0.0.1 for greyd's
-# tests and benchmark (sourced after tests/lib/common.sh).  Runs as the
-# user postgres (initdb refuses root); data in a temporary directory;
-# stopped by its PID at exit.
-#   pg_start [PORT]   initdb and start; sets PG_URI, PG_PID, PG_DIR
+# tests/lib/pg.sh - a throwaway PostgreSQL on 127.0.0.1 for a test or a
+# benchmark (sourced after tests/lib/common.sh).  Runs as the user
+# postgres (initdb refuses root); data in a temporary directory;
+# superuser greyd, trust authentication; stopped by its PID at exit.
+#   pg_usable         PostgreSQL 15 and the user postgres are there (root)
+#   pg_start [PORT]   initdb and start; sets PG_URI, PG_PID, PG_DIR, PG_PORT
 #   pg_stop           stop (SIGINT: fast shutdown), by PID
 #   pg_run            start the same cluster again
+# PG_FSYNC (off) and PG_OPTS (more server options) tune the server.
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 pg_usable() {
