@@ -53,7 +53,9 @@ int endpoint_local(const struct endpoint *e)
   switch (e->kind) {
   case EP_UNIX: return 1;
   case EP_INET4: return (unsigned char)e->ip[0] == 127;
-  case EP_INET6: return !memcmp(e->ip, V6loopback, 16);
+  case EP_INET6:
+    return !memcmp(e->ip, V6loopback, 16)
+           || (ip6_isv4mapped(e->ip) && (unsigned char)e->ip[12] == 127);
   }
   return 0;
 }

@@ -24,7 +24,8 @@ struct endpoint {
 int endpoint_parse(const char *spec, struct endpoint *e);
 
 /* Whether e is a unix socket or on the loopback network (127.0.0.0/8,
- * ::1): what a listener without access control may use. */
+ * ::1, ::ffff:127.0.0.0/104): where a listener without access control
+ * may be. */
 int endpoint_local(const struct endpoint *e);
 
 /* A listening socket (non-blocking, close-on-exec, backlog 1024) on e;

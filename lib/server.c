@@ -6,7 +6,6 @@
  * so the once-a-second tick can find the idle and the half-finished.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +13,9 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include "ip4.h"
-#include "ip6.h"
-#include "scan.h"
-#include "socket.h"
+#include "endpoint.h"
 #include "log.h"
 #include "server.h"
 
@@ -133,105 +127,37 @@ struct server *server_new(const struct server_ops *ops, void *ctx)
 void *server_ctx(const struct server *s) { return s->ctx; }
 unsigned server_conns(const struct server *s) { return s->nconns; }
 
-static int listen_unix(const char *path, unsigned mode)
+/* The address grammar is endpoint.h's: one reading for listeners, the
+ * loopback check and the tools that dial. */
+static int parse_spec(const char *spec, struct endpoint *e, int need)
 {
-  struct sockaddr_un sun;
-  int fd;
-
-  if (strlen(path) >= sizeof sun.sun_path)
-    die_msg(EXIT_PERM, "unix socket path is too long:", path);
-  memset(&sun, 0, sizeof sun);
-  sun.sun_family = AF_UNIX;
-  strcpy(sun.sun_path, path);
-  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) die_sys(EXIT_TEMP, "create socket for", path);
-  if (unlink(path) < 0 && errno != ENOENT)
-    die_sys(EXIT_TEMP, "remove stale socket", path);
-  if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-    die_sys(EXIT_TEMP, "bind", path);
-  if (chmod(path, mode) < 0) die_sys(EXIT_TEMP, "chmod", path);
-  if (listen(fd, 1024) < 0) die_sys(EXIT_TEMP, "listen on", path);
-  return fd;
-}
-
-/* "ADDR:PORT" with ADDR IPv4 or [IPv6] into ip, port and v6; returns
- * NULL, or for a malformed spec the text to die with. */
-static const char *parse_inet(const char *spec, char ip[16],
-                              unsigned long *port, int *v6)
-{
-  const char *p = spec;
-  size_t n;
-
-  *v6 = *p == '[';
-  n = *v6 ? scan_ip6(p + 1, ip) : scan_ip4(p, ip);
-  if (n == 0) return "bad listen address:";
-  p += n + (*v6 ? 2 : 0);          /* [ and ] around an IPv6 address */
-  if ((*v6 && p[-1] != ']') || *p != ':' || !p[1]
-      || scan_ulong(p + 1, port) != strlen(p + 1) || *port == 0
-      || *port > 65535)
-    return "bad listen address (want ADDR:PORT):";
-  return NULL;
-}
-
-/* "ADDR:PORT"; returns the socket. */
-static int listen_inet(const char *spec)
-{
-  char ip[16];
-  unsigned long port;
-  int fd, v6;
-  const char *bad = parse_inet(spec, ip, &port, &v6);
-
-  if (bad) die_msg(EXIT_PERM, bad, spec);
-  fd = v6 ? socket_tcp6b() : socket_tcp4b();
-  if (fd < 0) die_sys(EXIT_TEMP, "create socket for", spec);
-  if ((v6 ? socket_bind6_reuse(fd, ip, (uint16)port, 0)
-          : socket_bind4_reuse(fd, ip, (uint16)port)) < 0)
-    die_sys(EXIT_TEMP, "bind", spec);
-  if (socket_listen(fd, 1024) < 0) die_sys(EXIT_TEMP, "listen on", spec);
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
-  return fd;
-}
-
-/* The same reading of a spec as server_listen() below. */
-static int spec_local(const char *spec, const char **bad)
-{
-  char ip[16];
-  unsigned long port;
-  int v6;
-
-  *bad = NULL;
-  if (!strncmp(spec, "unix:", 5) || spec[0] == '/') return 1;
-  if (!strncmp(spec, "inet:", 5)) spec += 5;
-  if ((*bad = parse_inet(spec, ip, &port, &v6))) return -1;
-  if (!v6) return ip[0] == 127;
-  return !memcmp(ip, V6loopback, 16)
-         || (ip6_isv4mapped(ip) && ip[12] == 127);
+  if (endpoint_parse(spec, e) == 0) return 0;
+  if (need)
+    die_msg(EXIT_PERM, "bad listen address (want unix:/PATH or ADDR:PORT):",
+            spec);
+  return -1;
 }
 
 int server_spec_local(const char *spec)
 {
-  const char *bad;
+  struct endpoint e;
 
-  return spec_local(spec, &bad);
+  return parse_spec(spec, &e, 0) < 0 ? -1 : endpoint_local(&e);
 }
 
 void server_need_local(const char *setting, const char *specs)
 {
   char one[256], text[160];
-  const char *p = specs, *bad;
+  const char *p = specs;
+  struct endpoint e;
 
   while (*p) {
     size_t n = strcspn(p, ", ");
-    int local;
 
     if (n >= sizeof one) die_msg(EXIT_PERM, "listen spec too long:", p);
     memcpy(one, p, n);
     one[n] = 0;
-    local = n ? spec_local(one, &bad) : 1;
-    if (local < 0)         /* as server_listen() would say it */
-      die_msg(EXIT_PERM, bad, strncmp(one, "inet:", 5) ? one : one + 5);
-    if (!local) {
+    if (n && parse_spec(one, &e, 1) == 0 && !endpoint_local(&e)) {
       snprintf(text, sizeof text, "%s: TCP only on loopback (127.0.0.0/8 "
                "or [::1]), the protocol has no access control:", setting);
       die_msg(EXIT_PERM, text, one);
@@ -244,14 +170,15 @@ void server_need_local(const char *setting, const char *specs)
 void server_listen(struct server *s, const char *spec, unsigned mode)
 {
   struct watch *w;
+  struct endpoint e;
+  const char *what;
   int fd;
 
   if (s->nlisteners == MAX_LISTENERS)
     die_msg(EXIT_PERM, "too many listeners at", spec);
-  if (!strncmp(spec, "unix:", 5)) fd = listen_unix(spec + 5, mode);
-  else if (!strncmp(spec, "inet:", 5)) fd = listen_inet(spec + 5);
-  else if (spec[0] == '/') fd = listen_unix(spec, mode);
-  else fd = listen_inet(spec);
+  parse_spec(spec, &e, 1);
+  if ((fd = endpoint_listen(&e, mode, &what)) < 0)
+    die_sys(EXIT_TEMP, what, spec);
   w = &s->listeners[s->nlisteners++];
   w->kind = W_LISTEN;
   w->fd = fd;

@@ -313,9 +313,10 @@ static void test_need_local(void)
              "loopback (127.0.0.0/8 or [::1]), the protocol has no access "
              "control: inet:[::]:25\n");
   need_local("127.0.0.1:25,inet:garbage", 100,
-             "t_server: fatal: bad listen address: garbage\n");
+             "t_server: fatal: bad listen address (want unix:/PATH or "
+             "ADDR:PORT): inet:garbage\n");
   need_local("127.0.0.1:x", 100, "t_server: fatal: bad listen address "
-             "(want ADDR:PORT): 127.0.0.1:x\n");
+             "(want unix:/PATH or ADDR:PORT): 127.0.0.1:x\n");
 }
 
 /* Full: the connection quiet longest goes, idle or with half a

@@ -34,23 +34,23 @@ struct httpd {
   char pw[PW_MAX + 1];      /* the password file: "user:password" lines */
 };
 
-/* "inet:127.0.0.1:9025", "127.0.0.1:9025", "inet:[::1]:9025", "unix:/p" */
-static int spec_local(const char *s, size_t n)
-{
-  if (n >= 5 && !memcmp(s, "unix:", 5)) return 1;
-  if (n >= 5 && !memcmp(s, "inet:", 5)) { s += 5; n -= 5; }
-  if (n >= 4 && !memcmp(s, "127.", 4)) return 1;
-  return n >= 5 && !memcmp(s, "[::1]", 5);
-}
-
+/* Whether every listener of LISTEN is a unix socket or on loopback
+ * (the grammar and the judgement are lib/endpoint's, as for the other
+ * daemons); a malformed one counts as not local, and server_listen
+ * refuses it anyway. */
 int listen_is_local(const char *specs)
 {
-  while (*specs) {
-    size_t n = strcspn(specs, ",");
+  char one[256];
 
-    if (n && !spec_local(specs, n)) return 0;
+  while (*specs) {
+    size_t n = strcspn(specs, ", ");
+
+    if (n >= sizeof one) return 0;
+    memcpy(one, specs, n);
+    one[n] = 0;
+    if (n && server_spec_local(one) != 1) return 0;
     specs += n;
-    if (*specs) specs++;
+    specs += strspn(specs, ", ");
   }
   return 1;
 }

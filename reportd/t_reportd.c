@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "source.h"
 #include "stamp.h"
+#include "status.h"
 #include "test.h"
 #include "topn.h"
 
@@ -560,9 +561,29 @@ static void t_reader_edges(void)
   if (system(p)) perror(p);
 }
 
+/* When the status page needs a password: any listener off loopback. */
+static void t_listen_local(void)
+{
+  static const struct { const char *specs; int want; } t[] = {
+    { "inet:127.0.0.1:9025", 1 }, { "127.0.0.1:9025", 1 },
+    { "inet:[::1]:9025", 1 }, { "unix:/run/imgate/status.sock", 1 },
+    { "/run/imgate/status.sock", 1 }, { "127.0.0.1:1, unix:/x", 1 },
+    { "127.0.0.1:1,[::1]:2", 1 }, { "0.0.0.0:9025", 0 },
+    { "127.0.0.1:1, 192.0.2.1:2", 0 }, { "inet:[::]:9025", 0 },
+    { "127.evil.example:9025", 0 }, { "127.0.0.1", 0 },
+  };
+  char name[96];
+
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+    snprintf(name, sizeof name, "listen_is_local %s", t[i].specs);
+    test_num(listen_is_local(t[i].specs), t[i].want, name);
+  }
+}
+
 int main(void)
 {
   setenv("TZ", "UTC", 1);
+  t_listen_local();
   t_tai64n();
   t_syslog();
   t_rfc3339();
