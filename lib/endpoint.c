@@ -33,6 +33,20 @@ static int parse_inet(const char *p, struct endpoint *e)
   return 0;
 }
 
+int endpoint_next(const char **list, char *one, size_t room)
+{
+  const char *p = *list + strspn(*list, ", ");
+  size_t n = strcspn(p, ", ");
+
+  *list = p;
+  if (!n) return 0;
+  if (n >= room) return -1;
+  memcpy(one, p, n);
+  one[n] = 0;
+  *list = p + n;
+  return 1;
+}
+
 int endpoint_parse(const char *spec, struct endpoint *e)
 {
   struct sockaddr_un sun;

@@ -19,6 +19,12 @@ struct endpoint {
   unsigned port;
 };
 
+/* A setting may list several endpoints, separated by commas and/or
+ * spaces.  Copies the next one from *list into one (room bytes, NUL
+ * ended) and moves *list past it: 1, or 0 at the end of the list, or
+ * -1 for an endpoint of room bytes or more (*list then points at it). */
+int endpoint_next(const char **list, char *one, size_t room);
+
 /* Returns 0 and fills e, or -1 for a spec outside the grammar (a unix
  * path too long for sockaddr_un, a port outside 1..65535). */
 int endpoint_parse(const char *spec, struct endpoint *e);

@@ -150,20 +150,15 @@ void server_need_local(const char *setting, const char *specs)
   char one[256], text[160];
   const char *p = specs;
   struct endpoint e;
+  int more;
 
-  while (*p) {
-    size_t n = strcspn(p, ", ");
-
-    if (n >= sizeof one) die_msg(EXIT_PERM, "listen spec too long:", p);
-    memcpy(one, p, n);
-    one[n] = 0;
-    if (n && parse_spec(one, &e, 1) == 0 && !endpoint_local(&e)) {
+  while ((more = endpoint_next(&p, one, sizeof one))) {
+    if (more < 0) die_msg(EXIT_PERM, "listen spec too long:", p);
+    if (parse_spec(one, &e, 1) == 0 && !endpoint_local(&e)) {
       snprintf(text, sizeof text, "%s: TCP only on loopback (127.0.0.0/8 "
                "or [::1]), the protocol has no access control:", setting);
       die_msg(EXIT_PERM, text, one);
     }
-    p += n;
-    p += strspn(p, ", ");
   }
 }
 
@@ -189,18 +184,11 @@ void server_listen_list(struct server *s, const char *specs, unsigned mode)
 {
   char one[256];
   const char *p = specs;
+  int more;
 
-  while (*p) {
-    size_t n = strcspn(p, ", ");
-
-    if (n >= sizeof one) die_msg(EXIT_PERM, "listen spec too long:", p);
-    if (n) {
-      memcpy(one, p, n);
-      one[n] = 0;
-      server_listen(s, one, mode);
-    }
-    p += n;
-    p += strspn(p, ", ");
+  while ((more = endpoint_next(&p, one, sizeof one))) {
+    if (more < 0) die_msg(EXIT_PERM, "listen spec too long:", p);
+    server_listen(s, one, mode);
   }
 }
 

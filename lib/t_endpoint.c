@@ -191,8 +191,32 @@ static void test_listen(void)
   rmdir(dir);
 }
 
+static void test_next(void)
+{
+  static const struct { const char *list, *want; } t[] = {
+    { "", "" }, { " , ", "" }, { "unix:/a", "unix:/a|" },
+    { "unix:/a,127.0.0.1:1", "unix:/a|127.0.0.1:1|" },
+    { " unix:/a , ,127.0.0.1:1 ", "unix:/a|127.0.0.1:1|" },
+    { "a b,c", "a|b|c|" }, { "ok,0123456789abcdef", "ok|-1" },
+  };
+  char got[128], one[16], name[96];
+
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+    const char *p = t[i].list;
+    int more;
+
+    got[0] = 0;
+    while ((more = endpoint_next(&p, one, sizeof one)) > 0)
+      snprintf(got + strlen(got), sizeof got - strlen(got), "%s|", one);
+    if (more < 0) strcat(got, "-1");
+    snprintf(name, sizeof name, "endpoint_next \"%s\"", t[i].list);
+    test_str(got, t[i].want, name);
+  }
+}
+
 int main(void)
 {
+  test_next();
   test_parse();
   test_long_path();
   test_dial();

@@ -21,6 +21,7 @@
 
 #include <textcode.h>
 
+#include "endpoint.h"
 #include "log.h"
 #include "server.h"
 #include "status.h"
@@ -41,17 +42,10 @@ struct httpd {
 int listen_is_local(const char *specs)
 {
   char one[256];
+  int more;
 
-  while (*specs) {
-    size_t n = strcspn(specs, ", ");
-
-    if (n >= sizeof one) return 0;
-    memcpy(one, specs, n);
-    one[n] = 0;
-    if (n && server_spec_local(one) != 1) return 0;
-    specs += n;
-    specs += strspn(specs, ", ");
-  }
+  while ((more = endpoint_next(&specs, one, sizeof one)))
+    if (more < 0 || server_spec_local(one) != 1) return 0;
   return 1;
 }
 
