@@ -7,8 +7,9 @@
 # unknown recipient 550 from acctd, a suspicious client 450 from greyd,
 # a client policyd's rules refuse 554, a clean client accepted.  Then:
 # a second install changes nothing, SMTPD_CHROOT_OFF=yes takes smtpd out
-# of its chroot and the default puts it back, uninstall restores
-# Postfix and removes the sockets' directory.
+# of its chroot, the default puts back what an earlier install did that
+# way (socket in RUN, smtpd unchrooted), uninstall restores Postfix and
+# removes the sockets' directory.
 [ -n "${IMGATE_GW_NS:-}" ] || {
   [ "$(id -u)" = 0 ] || { echo "skip - gateway-chroot: needs root"; exit 0; }
   IMGATE_GW_NS=1 exec unshare -m "$0" "$@"; }
@@ -25,6 +26,8 @@ S=$(t_tmpdir)
 demo_private_etc "$S"
 ROOT=$S/root PFX_DIR=$S/postfix PFX_CHROOT=y PFX_PORT=2525
 Q=$PFX_DIR/queue
+# a site's own proxy_read_maps, without $relay_recipient_maps
+PFX_MAIN_EXTRA='proxy_read_maps = $local_recipient_maps $mydestination'
 pfx_write_config
 pc() { postconf -c "$PFX_DIR/etc" "$@"; }
 before=$(pc -n) beforeM=$(pc -M)
@@ -63,7 +66,9 @@ t_eq "$(pc -h smtpd_recipient_restrictions)" \
 t_eq "$(pc -h relay_recipient_maps)" \
   "proxy:socketmap:unix:$ROOT/run/imgate/acctd/socketmap:accounts" \
   "acctd through proxymap"
-t_eq "$(pc -n proxy_read_maps)" "" "proxy_read_maps: Postfix's default (it lists \$relay_recipient_maps)"
+t_eq "$(pc -h proxy_read_maps)" \
+  '$local_recipient_maps $mydestination $relay_recipient_maps' \
+  "a site's proxy_read_maps gets \$relay_recipient_maps added"
 
 for s in "$ROOT/run/imgate/acctd/socketmap" "$Q/imgate/greyd/policy" \
          "$Q/imgate/policyd/policy"; do
@@ -105,6 +110,22 @@ t_match "$(pfx_send --from sender@example.net --to alice@example.com \
 p=$(pgrep -x smtpd | head -n 1)
 t_eq "$(readlink "/proc/${p:-0}/root")" "$Q" "smtpd runs chrooted in the queue directory"
 
+# acctd down: 451 4.3.0 through proxymap, never a 550; back up: 550
+svc -d "$ROOT/etc/imgate/service/acctd"
+i=0
+while svstat "$ROOT/etc/imgate/service/acctd" | grep -q ': up ' && [ $i -lt 50 ]
+do sleep 0.1; i=$((i+1)); done
+t_match "$(rcpt $clean nobody@example.com)" \
+  '^451 4\.3\.0 <nobody@example\.com>: Temporary lookup failure$' \
+  "acctd down: 451 4.3.0 (deferred, not bounced)"
+svc -u "$ROOT/etc/imgate/service/acctd"
+t_wait_path "$ROOT/run/imgate/acctd/socketmap" 10
+i=0
+while r=$(rcpt $clean nobody@example.com); [ $i -lt 20 ]; do
+  case $r in 550*) break ;; esac; sleep 0.5; i=$((i+1))
+done
+t_match "$r" '^550 5\.1\.1 ' "acctd up again: 550 (proxymap reconnects)"
+
 # why proxymap: the same map opened by the chrooted smtpd itself fails
 # (the reply once the reloaded smtpd answers it: 10 s at most)
 map=$(pc -h relay_recipient_maps)
@@ -129,14 +150,34 @@ t_eq "$(cat "$S/install.out")" "install: done: acctd greyd policyd" \
   "a second install says nothing but done"
 t_eq "$(pc -n; pc -M)" "$conf" "a second install changes nothing in Postfix"
 
-# SMTPD_CHROOT_OFF=yes is still an option; the default undoes it
+# SMTPD_CHROOT_OFF=yes is still an option
 SMTPD_CHROOT_OFF=yes inst
 t_eq "$(pc -F 127.0.0.1:2525/inet/chroot)" "127.0.0.1:2525/inet/chroot = n" \
   "SMTPD_CHROOT_OFF=yes: smtpd out of its chroot"
+
+# an earlier install's state: smtpd out of its chroot (above), greyd on
+# RUN's socket named by its full path.  The default undoes all of it.
+G=$ROOT/etc/imgate/service/greyd
+echo "unix:$ROOT/run/imgate/greyd/policy" > "$G/env/LISTEN"
+svc -t "$G"; t_wait_path "$ROOT/run/imgate/greyd/policy" 10
+pc -e "smtpd_recipient_restrictions = reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks, check_policy_service { unix:$ROOT/run/imgate/greyd/policy, default_action=DUNNO }"
 inst
-t_eq "$(grep chroot "$S/install.out")" "install: postfix 127.0.0.1:2525/inet chroot = y" \
-  "the default puts back the chroot an earlier install took away"
+t_eq "$(grep -v '^install: done' "$S/install.out")" "install: greyd: socket unix:$Q/imgate/greyd/policy (Postfix's queue directory)
+install: postfix smtpd_recipient_restrictions = $(echo "$conf" | sed -n 's/^smtpd_recipient_restrictions = //p')
+install: postfix 127.0.0.1:2525/inet chroot = y" \
+  "the default moves greyd's socket and puts back smtpd's chroot"
 t_eq "$(pc -n; pc -M)" "$conf" "Postfix as the first install left it"
+t_wait_path "$Q/imgate/greyd/policy" 10 || t_fail "greyd restarted on its new socket"
+touch -d '10 seconds ago' "$PFX_DIR/etc/main.cf" "$PFX_DIR/etc/master.cf"
+pfx reload >/dev/null 2>&1
+i=0
+while r=$(rcpt '[UNAVAILABLE]' 192.0.2.99 mail.example.net alice@example.com)
+      [ $i -lt 20 ]; do
+  case $r in 450*) break ;; esac; sleep 0.5; i=$((i+1))
+done
+t_match "$r" '^450 4\.7\.1 ' "greyd greylists again through the chroot"
+p=$(pgrep -x smtpd | head -n 1)
+t_eq "$(readlink "/proc/${p:-0}/root")" "$Q" "smtpd chrooted again"
 
 pfx_stop
 uninst; rc=$?

@@ -93,6 +93,8 @@ case " $DS " in *" acctd "*)
     "proxy:socketmap:unix:$ROOT/run/imgate/acctd/socketmap:accounts" \
     "postfix: acctd by socketmap, through proxymap (not chrooted)"
 esac
+t_eq "$(pc -n proxy_read_maps)" "" \
+  "postfix: proxy_read_maps left alone (its default lists \$relay_recipient_maps)"
 t_eq "$(pc -F '127.0.0.1:2525/inet/chroot')" "127.0.0.1:2525/inet/chroot = y" \
   "postfix: smtpd left in its chroot"
 t_match "$(cat "$ROOT/etc/cron.d/imgate")" "15 6 \* \* \* root $ROOT/etc/imgate/cron/daily-report" \
