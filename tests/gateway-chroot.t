@@ -60,8 +60,10 @@ for d in greyd policyd; do
 done
 t_match "$(id -nG postfix)" '(^| )greyd( .*)? policyd( |$)|(^| )policyd( .*)? greyd( |$)' \
   "postfix is in greyd's and policyd's groups"
+first="reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks"
+policy() { echo "check_policy_service { unix:$1, default_action=DUNNO }"; }
 t_eq "$(pc -h smtpd_recipient_restrictions)" \
-  "reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks, check_policy_service { unix:imgate/greyd/policy, default_action=DUNNO }, check_policy_service { unix:imgate/policyd/policy, default_action=DUNNO }" \
+  "$first, $(policy imgate/greyd/policy), $(policy imgate/policyd/policy)" \
   "policy services named relative to the queue directory"
 t_eq "$(pc -h relay_recipient_maps)" \
   "proxy:socketmap:unix:$ROOT/run/imgate/acctd/socketmap:accounts" \
@@ -70,6 +72,8 @@ t_eq "$(pc -h proxy_read_maps)" \
   '$local_recipient_maps $mydestination $relay_recipient_maps' \
   "a site's proxy_read_maps gets \$relay_recipient_maps added"
 
+t_eq "$(postfix -c "$PFX_DIR/etc" check 2>&1)" "" \
+  "postfix check: nothing to say about QUEUE/imgate"
 for s in "$ROOT/run/imgate/acctd/socketmap" "$Q/imgate/greyd/policy" \
          "$Q/imgate/policyd/policy"; do
   t_wait_path "$s" 20 || t_fail "socket $s"
@@ -107,7 +111,7 @@ t_match "$(pfx_send --from sender@example.net --to alice@example.com \
     --ehlo mx.fabrikam.example \
     --xclient 'ADDR=198.18.7.9 NAME=mx.fabrikam.example REVERSE_NAME=mx.fabrikam.example')" \
   '^250 2\.0\.0 Ok: queued as ' "a clean client's message accepted"
-p=$(pgrep -x smtpd | head -n 1)
+p=$(pgrep -x -P "$(pfx_master_pid)" smtpd | head -n 1)
 t_eq "$(readlink "/proc/${p:-0}/root")" "$Q" "smtpd runs chrooted in the queue directory"
 
 # acctd down: 451 4.3.0 through proxymap, never a 550; back up: 550
@@ -160,14 +164,17 @@ t_eq "$(pc -F 127.0.0.1:2525/inet/chroot)" "127.0.0.1:2525/inet/chroot = n" \
 G=$ROOT/etc/imgate/service/greyd
 echo "unix:$ROOT/run/imgate/greyd/policy" > "$G/env/LISTEN"
 svc -t "$G"; t_wait_path "$ROOT/run/imgate/greyd/policy" 10
-pc -e "smtpd_recipient_restrictions = reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks, check_policy_service { unix:$ROOT/run/imgate/greyd/policy, default_action=DUNNO }"
+pc -e "smtpd_recipient_restrictions = $first, $(policy "$ROOT/run/imgate/greyd/policy")"
 inst
-t_eq "$(grep -v '^install: done' "$S/install.out")" "install: greyd: socket unix:$Q/imgate/greyd/policy (Postfix's queue directory)
-install: postfix smtpd_recipient_restrictions = $(echo "$conf" | sed -n 's/^smtpd_recipient_restrictions = //p')
+r=$(pc -h smtpd_recipient_restrictions)
+t_eq "$(grep -v '^install: done' "$S/install.out")" \
+"install: greyd: socket unix:$Q/imgate/greyd/policy (Postfix's queue directory)
+install: postfix smtpd_recipient_restrictions = $r
 install: postfix 127.0.0.1:2525/inet chroot = y" \
   "the default moves greyd's socket and puts back smtpd's chroot"
 t_eq "$(pc -n; pc -M)" "$conf" "Postfix as the first install left it"
-t_wait_path "$Q/imgate/greyd/policy" 10 || t_fail "greyd restarted on its new socket"
+t_wait_path "$Q/imgate/greyd/policy" 10 ||
+  t_fail "greyd restarted on its new socket"
 touch -d '10 seconds ago' "$PFX_DIR/etc/main.cf" "$PFX_DIR/etc/master.cf"
 pfx reload >/dev/null 2>&1
 i=0
@@ -176,7 +183,7 @@ while r=$(rcpt '[UNAVAILABLE]' 192.0.2.99 mail.example.net alice@example.com)
   case $r in 450*) break ;; esac; sleep 0.5; i=$((i+1))
 done
 t_match "$r" '^450 4\.7\.1 ' "greyd greylists again through the chroot"
-p=$(pgrep -x smtpd | head -n 1)
+p=$(pgrep -x -P "$(pfx_master_pid)" smtpd | head -n 1)
 t_eq "$(readlink "/proc/${p:-0}/root")" "$Q" "smtpd chrooted again"
 
 pfx_stop

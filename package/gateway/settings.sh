@@ -35,7 +35,9 @@ env_default() {
 policy_socket() {
   d=$1 u=$(daemon_user "$1")
   q=$(pf_queue_dir)
-  [ -n "$q" ] || { env_default "$d" LISTEN "unix:$ROOT$RUN/$d/policy"; return 0; }
+  if [ -z "$q" ]; then
+    env_default "$d" LISTEN "unix:$ROOT$RUN/$d/policy"; return 0
+  fi
   mkdir -p "$q/imgate/$d"
   chown root:root "$q/imgate"; chmod 755 "$q/imgate"
   chown "$u:$u" "$q/imgate/$d"; chmod 750 "$q/imgate/$d"
