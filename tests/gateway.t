@@ -97,6 +97,10 @@ t_eq "$(pc -n proxy_read_maps)" "" \
   "postfix: proxy_read_maps left alone (its default lists \$relay_recipient_maps)"
 t_eq "$(pc -F '127.0.0.1:2525/inet/chroot')" "127.0.0.1:2525/inet/chroot = y" \
   "postfix: smtpd left in its chroot"
+t_eq "$(grep -v '^#' "$ROOT/etc/tmpfiles.d/imgate.conf")" \
+  "$(echo "d $ROOT/run/imgate 0755 root root -"
+     for d in $DS; do u=$(duser "$d"); echo "d $ROOT/run/imgate/$d 0755 $u $u -"; done)" \
+  "tmpfiles.d: RUN's directories made again at boot"
 t_match "$(cat "$ROOT/etc/cron.d/imgate")" "15 6 \* \* \* root $ROOT/etc/imgate/cron/daily-report" \
   "cron: the daily report"
 
@@ -169,6 +173,7 @@ t_eq "$(cat /etc/postfix/main.cf 2>/dev/null || echo none)" "$defaultcf" \
   "the default main.cf as before the install"
 t_eq "$(ls "$ROOT/usr/local/bin" | wc -l)" 0 "programs removed"
 t_eq "$(ls "$ROOT/etc/cron.d")" "" "cron jobs removed"
+t_eq "$(ls "$ROOT/etc/tmpfiles.d")" "" "tmpfiles.d entry removed"
 "$TOP/package/uninstall" > "$S/uninstall2.out" 2>&1
 t_eq "$(cat "$S/uninstall2.out")" "uninstall: done" "a second uninstall does nothing"
 t_eq "$(stat -c %U "$ROOT/var/lib/imgate/$d1")" "$(duser "$d1")" "data kept (no PURGE)"
