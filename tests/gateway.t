@@ -15,9 +15,11 @@ TOP=$IMGATE_TOP B=$IMGATE_BUILD
 PATH=$B:/usr/sbin:$PATH
 S=$(t_tmpdir)
 demo_private_etc "$S"
-ROOT=$S/root PFX_DIR=$S/postfix
+# smtpd chrooted, as Debian's master.cf has it
+ROOT=$S/root PFX_DIR=$S/postfix PFX_CHROOT=y
+Q=$PFX_DIR/queue
 pfx_write_config
-before=$(postconf -c "$PFX_DIR/etc" -n)
+before=$(postconf -c "$PFX_DIR/etc" -n) beforeM=$(postconf -c "$PFX_DIR/etc" -M)
 defaultcf=$(cat /etc/postfix/main.cf 2>/dev/null || echo none)
 DS=""
 for d in acctd greyd policyd rbld reportd; do
@@ -68,18 +70,18 @@ case " $DS " in *" greyd "*)
   t_eq "$(cat "$ROOT/etc/imgate/service/greyd/env/STORE")" \
     "$ROOT/var/lib/imgate/greyd" "greyd: paths in env/ moved into ROOT"
   t_match "$(id -nG postfix)" '(^| )greyd( |$)' "postfix is in greyd's group"
-  t_wait_path "$ROOT/run/imgate/greyd/policy" 10
+  t_wait_path "$Q/imgate/greyd/policy" 10
   t_eq "$(printf 'request=smtpd_access_policy\nclient_address=192.0.2.1\nclient_name=mx.example.net\nreverse_client_name=mx.example.net\nhelo_name=mx.example.net\nsender=a@example.net\nrecipient=b@example.com\n\n' |
-    runuser -u postfix -- socat -t 5 - "UNIX-CONNECT:$ROOT/run/imgate/greyd/policy")" \
-    "action=DUNNO" "greyd answers Postfix's user on its socket"
+    runuser -u postfix -- socat -t 5 - "UNIX-CONNECT:$Q/imgate/greyd/policy")" \
+    "action=DUNNO" "greyd answers Postfix's user on its socket (in the queue directory)"
 esac
 
 want="reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks"
 case " $DS " in *" greyd "*)
-  want="$want, check_policy_service { unix:$ROOT/run/imgate/greyd/policy, default_action=DUNNO }"
+  want="$want, check_policy_service { unix:imgate/greyd/policy, default_action=DUNNO }"
 esac
 case " $DS " in *" policyd "*)
-  want="$want, check_policy_service { unix:$ROOT/run/imgate/policyd/policy, default_action=DUNNO }"
+  want="$want, check_policy_service { unix:imgate/policyd/policy, default_action=DUNNO }"
 esac
 pc() { postconf -c "$PFX_DIR/etc" "$@"; }
 t_eq "$(pc -h smtpd_recipient_restrictions)" "$want" \
@@ -88,10 +90,17 @@ t_eq "$(pc -h relay_domains)" "example.com" "postfix: relay_domains"
 t_eq "$(pc -h relay_transport)" "relay:[192.0.2.25]:25" "postfix: mail goes to the mailbox server"
 case " $DS " in *" acctd "*)
   t_eq "$(pc -h relay_recipient_maps)" \
-    "socketmap:unix:$ROOT/run/imgate/acctd/socketmap:accounts" "postfix: acctd by socketmap"
+    "proxy:socketmap:unix:$ROOT/run/imgate/acctd/socketmap:accounts" \
+    "postfix: acctd by socketmap, through proxymap (not chrooted)"
 esac
-t_eq "$(pc -F '127.0.0.1:2525/inet/chroot')" "127.0.0.1:2525/inet/chroot = n" \
-  "postfix: smtpd out of its chroot (reaches the sockets)"
+t_eq "$(pc -n proxy_read_maps)" "" \
+  "postfix: proxy_read_maps left alone (its default lists \$relay_recipient_maps)"
+t_eq "$(pc -F '127.0.0.1:2525/inet/chroot')" "127.0.0.1:2525/inet/chroot = y" \
+  "postfix: smtpd left in its chroot"
+t_eq "$(grep -v '^#' "$ROOT/etc/tmpfiles.d/imgate.conf")" \
+  "$(echo "d $ROOT/run/imgate 0755 root root -"
+     for d in $DS; do u=$(duser "$d"); echo "d $ROOT/run/imgate/$d 0755 $u $u -"; done)" \
+  "tmpfiles.d: RUN's directories made again at boot"
 t_match "$(cat "$ROOT/etc/cron.d/imgate")" "15 6 \* \* \* root $ROOT/etc/imgate/cron/daily-report" \
   "cron: the daily report"
 
@@ -158,10 +167,13 @@ left=$(for p in /proc/[0-9]*; do
 done)
 t_eq "$left" "" "no service process left"
 t_eq "$(postconf -c "$PFX_DIR/etc" -n)" "$before" "Postfix's settings as before the install"
+t_eq "$(postconf -c "$PFX_DIR/etc" -M)" "$beforeM" "master.cf as before the install"
+t_eq "$(ls -d "$Q/imgate" 2>/dev/null)" "" "the sockets' directory in the queue removed"
 t_eq "$(cat /etc/postfix/main.cf 2>/dev/null || echo none)" "$defaultcf" \
   "the default main.cf as before the install"
 t_eq "$(ls "$ROOT/usr/local/bin" | wc -l)" 0 "programs removed"
 t_eq "$(ls "$ROOT/etc/cron.d")" "" "cron jobs removed"
+t_eq "$(ls "$ROOT/etc/tmpfiles.d")" "" "tmpfiles.d entry removed"
 "$TOP/package/uninstall" > "$S/uninstall2.out" 2>&1
 t_eq "$(cat "$S/uninstall2.out")" "uninstall: done" "a second uninstall does nothing"
 t_eq "$(stat -c %U "$ROOT/var/lib/imgate/$d1")" "$(duser "$d1")" "data kept (no PURGE)"

@@ -13,26 +13,52 @@
 # mail through to the next layer instead of failing it (Postfix's own
 # default would answer 451 to every RCPT).  The old values of every
 # parameter changed are saved once in ETC/postfix.saved, for uninstall.
+#
+# smtpd stays chrooted in the queue directory, as Debian ships it: the
+# policy sockets are inside it (QUEUE/imgate/D/policy, named relative to
+# it: Postfix's daemons work in the queue directory, chrooted or not),
+# and acctd's map is read through proxymap(8), which is not chrooted.
 
 pc() { postconf -c "$POSTFIX_CONFIG" "$@"; }
 
 PF_PARAMS="relay_domains relay_recipient_maps smtpd_recipient_restrictions
-content_filter relay_transport"
+content_filter relay_transport proxy_read_maps"
 
-# Saves, on the first install only, how things were.
+# Postfix's queue directory for the instance wired, empty when there is
+# none: a chrooted smtpd (Debian's master.cf) sees nothing outside it.
+pf_queue_dir() {
+  [ -r "$POSTFIX_CONFIG/main.cf" ] || return 0
+  command -v postconf >/dev/null || PATH=$PATH:/usr/sbin
+  postconf -c "$POSTFIX_CONFIG" -h queue_directory 2>/dev/null || true
+}
+
+# The smtpd services of master.cf (smtp, or 127.0.0.1:2525 ...).
+pf_smtpds() {
+  pc -F '*/inet/command' 2>/dev/null |
+    sed -n 's#^\([^/]*\)/inet/command = smtpd.*#\1#p'
+}
+pf_chroot_of() { pc -F "$1/inet/chroot" | sed 's/.* = //'; }
+
+# A parameter as it was: "param NAME = VALUE" or "unset NAME".
+pf_saved_line() {
+  v=$(pc -n "$1" 2>/dev/null) && [ -n "$v" ] && echo "param $v" ||
+    echo "unset $1"
+}
+
+# Saves, on the first install, how things were.  A parameter an earlier
+# install did not record (it did not change it then) is recorded now.
 pf_save() {
   f=$ROOT$ETC/postfix.saved
-  [ -e "$f" ] && return 0
+  if [ -e "$f" ]; then
+    for p in $PF_PARAMS; do
+      grep -q "^param $p =\|^unset $p\$" "$f" || pf_saved_line "$p" >> "$f"
+    done
+    return 0
+  fi
   mkdir -p "${f%/*}"
   {
-    for p in $PF_PARAMS; do
-      v=$(pc -n "$p" 2>/dev/null) && [ -n "$v" ] && echo "param $v" ||
-        echo "unset $p"
-    done
-    pc -F '*/inet/command' 2>/dev/null |
-      sed -n 's#^\([^/]*\)/inet/command = smtpd.*#\1#p' | while read -r s; do
-        echo "chroot $s $(pc -F "$s/inet/chroot" | sed 's/.* = //')"
-      done
+    for p in $PF_PARAMS; do pf_saved_line "$p"; done
+    pf_smtpds | while read -r s; do echo "chroot $s $(pf_chroot_of "$s")"; done
   } > "$f.tmp"
   mv "$f.tmp" "$f"
 }
@@ -43,15 +69,63 @@ pf_set() {
   say "postfix $1 = $2"
 }
 
+# A socket inside the queue directory by its name relative to it; one
+# elsewhere (a site's own LISTEN) by its full path, which only an smtpd
+# out of its chroot reaches: said on stderr.
+pf_endpoint() {
+  q=$(pf_queue_dir)
+  case $1 in
+    "$q"/*) [ -n "$q" ] && { echo "unix:${1#$q/}"; return 0; } ;;
+  esac
+  for s in $(pf_smtpds); do
+    case $(pf_chroot_of "$s") in n|-) ;; *)
+      say "note: $s/inet runs chrooted in $q: it cannot reach $1" >&2
+      break ;;
+    esac
+  done
+  echo "unix:$1"
+}
+
 pf_restrictions() {
   r="reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks"
   for d in greyd policyd; do
     case " $DAEMONS " in *" $d "*) ;; *) continue ;; esac
     s=$(unix_of "$(env_get "$d" LISTEN)")
     [ -n "$s" ] &&
-      r="$r, check_policy_service { unix:$s, default_action=DUNNO }"
+      r="$r, check_policy_service { $(pf_endpoint "$s"), default_action=DUNNO }"
   done
   echo "$r"
+}
+
+# relay_recipient_maps through proxymap, which runs outside the chroot
+# and reaches acctd's socket in RUN.  proxymap serves only the maps that
+# proxy_read_maps lists: Postfix's default lists $relay_recipient_maps; a
+# site's own list gets it added.
+pf_recipient_map() {
+  pf_set relay_recipient_maps "proxy:socketmap:unix:$1:accounts"
+  cur=$(pc -n proxy_read_maps 2>/dev/null | sed 's/^[^=]*= *//')
+  [ -n "$cur" ] || return 0
+  case " $cur " in *' $relay_recipient_maps '*|*' ${relay_recipient_maps} '*)
+    return 0 ;;
+  esac
+  pf_set proxy_read_maps "$cur \$relay_recipient_maps"
+}
+
+# SMTPD_CHROOT_OFF=yes: smtpd out of its chroot (its own choice, not
+# needed by imgate).  no: an smtpd that an earlier install took out of
+# its chroot goes back as postfix.saved recorded it.
+pf_chroot() {
+  if [ "$SMTPD_CHROOT_OFF" = yes ]; then
+    pf_smtpds | while read -r s; do
+      [ "$(pf_chroot_of "$s")" = n ] && continue
+      pc -F "$s/inet/chroot = n"; say "postfix $s/inet chroot = n"
+    done
+    return 0
+  fi
+  sed -n 's/^chroot //p' "$ROOT$ETC/postfix.saved" | while read -r s v; do
+    [ "$(pf_chroot_of "$s")" = n ] && [ "$v" != n ] || continue
+    pc -F "$s/inet/chroot = $v"; say "postfix $s/inet chroot = $v"
+  done
 }
 
 # master.cf: the amavis client and the re-injection smtpd.  The
@@ -129,18 +203,11 @@ wire_postfix() {
   [ -n "$RELAY_DOMAINS" ] && pf_set relay_domains "$RELAY_DOMAINS"
   case " $DAEMONS " in *" acctd "*)
     s=$(unix_of "$(env_get acctd SOCKETMAP)")
-    [ -n "$s" ] && pf_set relay_recipient_maps "socketmap:unix:$s:accounts"
+    [ -n "$s" ] && pf_recipient_map "$s"
   esac
   pf_set smtpd_recipient_restrictions "$(pf_restrictions)"
   [ -n "$MAILBOX_SERVER" ] && pf_set relay_transport "relay:$MAILBOX_SERVER"
-  # A chrooted smtpd (Debian's default) cannot reach sockets in RUN.
-  if [ "$SMTPD_CHROOT_OFF" = yes ]; then
-    pc -F '*/inet/command' | sed -n 's#^\([^/]*\)/inet/command = smtpd.*#\1#p' |
-      while read -r s; do
-        [ "$(pc -F "$s/inet/chroot" | sed 's/.* = //')" = n ] && continue
-        pc -F "$s/inet/chroot = n"; say "postfix $s/inet chroot = n"
-      done
-  fi
+  pf_chroot
   [ "$CONTENT_FILTER" = amavis ] && pf_content_filter
   pf_altconf
   return 0

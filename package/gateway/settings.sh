@@ -25,6 +25,31 @@ env_default() {
   [ -e "$ROOT$ETC/service/$1/env/$2" ] || env_set "$1" "$2" "$3"
 }
 
+# A policy service's socket goes where a chrooted smtpd reaches it:
+# QUEUE/imgate/D/policy (Postfix names it imgate/D/policy, relative to
+# the queue directory, chrooted or not).  The directory is the daemon's
+# and its group's, 0750: Postfix's user, in that group, connects (the
+# socket is 0660 by SOCKET_MODE); no one else gets in.  A LISTEN the
+# site chose is kept; the packaged one (RUN/D/policy, which an earlier
+# install also wrote) is moved.
+policy_socket() {
+  d=$1 u=$(daemon_user "$1")
+  q=$(pf_queue_dir)
+  if [ -z "$q" ]; then
+    env_default "$d" LISTEN "unix:$ROOT$RUN/$d/policy"; return 0
+  fi
+  mkdir -p "$q/imgate/$d"
+  chown root:root "$q/imgate"; chmod 755 "$q/imgate"
+  chown "$u:$u" "$q/imgate/$d"; chmod 750 "$q/imgate/$d"
+  case $(env_get "$d" LISTEN) in ""|"unix:$ROOT$RUN/$d/policy")
+    env_set "$d" LISTEN "unix:$q/imgate/$d/policy"
+    say "$d: socket unix:$q/imgate/$d/policy (Postfix's queue directory)"
+    # a running daemon (an earlier install's) listens there once restarted
+    [ -n "$NEW_SERVICE" ] || svc -t "$ROOT$ETC/service/$d" 2>/dev/null || true
+  esac
+  return 0
+}
+
 service_settings() {
   install_conf "$1"
   [ -n "$SOFTLIMIT" ] && env_default "$1" SOFTLIMIT "$SOFTLIMIT"
@@ -47,10 +72,10 @@ service_settings() {
         fi
       fi ;;
     greyd)
-      env_default greyd LISTEN "unix:$ROOT$RUN/greyd/policy"
+      policy_socket greyd
       env_default greyd STORE "$ROOT$DATA/greyd" ;;
     policyd)
-      env_default policyd LISTEN "unix:$ROOT$RUN/policyd/policy"
+      policy_socket policyd
       env_default policyd DNS "127.0.0.1:53"
       env_default policyd RULES "$ROOT$ETC/policyd/rules" ;;
     reportd)

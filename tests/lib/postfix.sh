@@ -15,6 +15,10 @@
 #   PFX_RCPT_RESTRICTIONS  the whole smtpd_recipient_restrictions instead
 #   PFX_MAIN_EXTRA     more "name = value" lines, applied last
 #   PFX_SMTPD_ARGS     extra smtpd arguments (-v)
+#   PFX_CHROOT         y: smtpd runs chrooted in the queue directory, as
+#                      Debian's master.cf has it (default n); a unix:
+#                      endpoint must then be inside the queue directory,
+#                      named relative to it (unix:imgate/greyd/policy)
 # XCLIENT is allowed from 127.0.0.0/8 so tests can present any client
 # address, PTR name and HELO; 127.0.0.1 is NOT in mynetworks, so the
 # test client is treated as a stranger from the Internet.
@@ -80,9 +84,10 @@ smtpd_error_sleep_time = 0
 smtpd_client_connection_rate_limit = 0
 EOC
   # Each smtpd is its own process with its own map and policy connections;
-  # chroot is off so unix sockets outside the queue are reachable.
+  # chroot is off unless PFX_CHROOT=y, so unix sockets outside the queue
+  # are reachable.
   cat > "$PFX_DIR/etc/master.cf" <<EOC
-127.0.0.1:$PFX_PORT inet n - n - - smtpd ${PFX_SMTPD_ARGS:-}
+127.0.0.1:$PFX_PORT inet n - ${PFX_CHROOT:-n} - - smtpd ${PFX_SMTPD_ARGS:-}
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -106,9 +111,29 @@ EOC
       [ -n "$line" ] && pfx_postconf -e "$line"
     done
   fi
+  if [ "${PFX_CHROOT:-n}" = y ]; then pfx_chroot_files; fi
   # Postfix commands wait until main.cf is more than a second old; an old
   # mtime saves that wait on every start.
   touch -d '10 seconds ago' "$PFX_DIR/etc/main.cf" "$PFX_DIR/etc/master.cf"
+}
+
+# What a chrooted smtpd reads from /etc and the name-service libraries,
+# copied into the instance's own queue directory, as Debian's
+# configure-instance.sh does for the system's at start (never the
+# system's /var/spool/postfix).  resolv.conf is the test namespace's.
+pfx_chroot_files() {
+  q=$PFX_DIR/queue
+  mkdir -p "$q/etc"
+  for f in localtime services resolv.conf hosts host.conf nsswitch.conf; do
+    [ -f "/etc/$f" ] || continue
+    cp -L "/etc/$f" "$q/etc/$f" && chmod 644 "$q/etc/$f"
+  done
+  for f in /lib/*/libnss_*.so* /lib/*/libresolv*.so* /lib/*/libgcc_s*.so*
+  do
+    [ -f "$f" ] || continue
+    mkdir -p "$q${f%/*}" && cp -L "$f" "$q$f"
+  done
+  return 0
 }
 
 pfx_master_pid() {
