@@ -75,7 +75,8 @@ demo_rules() {
 
 demo_install() {
   S=$1 ROOT=$1/root
-  PFX_DIR=$S/postfix
+  # smtpd chrooted, as in Debian's master.cf: the wiring must reach it
+  PFX_DIR=$S/postfix PFX_CHROOT=y
   pfx_write_config
   # Postfix's defaults, not the test suite's: a dictionary attacker is
   # slowed after 10 errors; the demo's attackers stay below that.
