@@ -183,6 +183,11 @@ static void fill_answer(struct dns_entry *e, const struct dns_reply *r)
   }
 }
 
+static void observe(struct dns *d, struct dns_entry *e)
+{
+  if (d->cfg.observe) d->cfg.observe(d->cfg.observe_arg, e->name, &e->ans);
+}
+
 static enum dns_result failure_of(int status)
 {
   switch (status) {
@@ -215,6 +220,7 @@ static void answered(void *arg, int status, int timeouts,
   if (e->ans.result != DNS_OK || !d->cfg.cache_size || r.ttl == 0) {
     unhash(d, e);
     finish(e, &e->ans);
+    observe(d, e);
     free(e);
     return;
   }
@@ -222,6 +228,7 @@ static void answered(void *arg, int status, int timeouts,
                (r.ttl > d->cfg.max_ttl ? d->cfg.max_ttl : r.ttl) * 1000000ULL;
   age_append(d, e);
   finish(e, &e->ans);
+  observe(d, e);
 }
 
 int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
@@ -232,7 +239,11 @@ int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
   size_t n = strlen(name);
 
   if (e && !e->pending && e->expires <= now_usec()) { drop(d, e); e = NULL; }
-  if (e && !e->pending) { d->hits++; *a = e->ans; return 1; }
+  if (e && !e->pending) {
+    d->hits++;
+    *a = e->ans;
+    return 1;
+  }
   if (e) d->hits++;
   else {
     make_room(d);
@@ -261,6 +272,17 @@ int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
     ares_query(d->ch, name, ns_c_in, ns_t_a, answered, e);
   }
   return 0;
+}
+
+int dns_peek(struct dns *d, const char *name, struct dns_answer *a)
+{
+  unsigned h = hash_name(name);
+  struct dns_entry *e = find(d, name, h);
+
+  if (!e || e->pending || e->expires <= now_usec()) return 0;
+  d->hits++;
+  *a = e->ans;
+  return 1;
 }
 
 void dns_cancel(struct dns_waiter *w)

@@ -17,7 +17,10 @@ struct dns_entry;
 #define DNS_MAX_ADDRS 8
 #define DNS_NAME_MAX 256
 
-enum dns_result { DNS_OK, DNS_TIMEOUT, DNS_SERVFAIL, DNS_TRUNCATED };
+/* DNS_DOWN is never a lookup's result: policyd's word for a list whose
+ * zone is marked down (breaker.h) and so was not asked. */
+enum dns_result { DNS_OK, DNS_TIMEOUT, DNS_SERVFAIL, DNS_TRUNCATED,
+                  DNS_DOWN };
 
 /* What a name's lookup gave: the A records (none: not listed). */
 struct dns_answer {
@@ -42,6 +45,10 @@ struct dns_config {
   unsigned cache_size;      /* entries at most (0: no cache) */
   unsigned max_ttl;         /* seconds */
   unsigned neg_ttl;         /* seconds, for negative answers with no SOA */
+  /* told of every query's outcome once, after its waiters (who may be
+   * gone: a request answered at DEADLINE no longer waits); optional */
+  void (*observe)(void *arg, const char *name, const struct dns_answer *a);
+  void *observe_arg;
 };
 
 /* Checks a DNS server list: "system", or ADDR[:PORT] elements
@@ -61,6 +68,8 @@ void dns_free(struct dns *d);
 int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
                struct dns_answer *a);
 void dns_cancel(struct dns_waiter *w);
+/* The cache only: 1 and *a filled if it holds a live answer for name. */
+int dns_peek(struct dns *d, const char *name, struct dns_answer *a);
 
 /* Once a second: the count of answer warnings held back, if any. */
 void dns_tick(struct dns *d);

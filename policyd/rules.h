@@ -41,8 +41,11 @@ struct rule {
  * has one of the mask's bits. */
 struct span { uint32_t lo, hi, mask; };
 
+struct breaker;
+
 struct dnslist {
   char *name, *zone;
+  struct breaker *brk;      /* the zone's, set by policyd after parsing */
   int main;                 /* counts for MAIN */
   int allow;                /* an allow-list: not in RBL/MULTIPLE/MAIN */
   struct span *spans;       /* none: every valid answer is a listing */
