@@ -64,12 +64,13 @@ void dns_free(struct dns *d);
 
 /* Ask for name (A).  Returns 1 and fills *a when the cache answers,
  * else 0: w->done() follows (possibly before dns_lookup returns, if
- * c-ares fails at once). */
+ * c-ares fails at once).  now: now_usec() (the caller has it). */
 int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
-               struct dns_answer *a);
+               struct dns_answer *a, unsigned long long now);
 void dns_cancel(struct dns_waiter *w);
 /* The cache only: 1 and *a filled if it holds a live answer for name. */
-int dns_peek(struct dns *d, const char *name, struct dns_answer *a);
+int dns_peek(struct dns *d, const char *name, struct dns_answer *a,
+             unsigned long long now);
 
 /* Once a second: the count of answer warnings held back, if any. */
 void dns_tick(struct dns *d);
@@ -84,6 +85,17 @@ void dns_stats(const struct dns *d, struct dns_stats *st);
 /* "4.3.2.1.zone" or 32 reversed nibbles of an IPv6 address + ".zone";
  * returns the length, or 0 if addr is not an address or out is small. */
 size_t dns_qname(const char *addr, const char *zone, char *out, size_t room);
+/* The same in two steps, for one address and several zones: the
+ * reversed address with its trailing dot (length 0 if addr is not an
+ * address), then prefix + zone (0 if prefix empty or out is small). */
+#define DNS_QPREFIX_MAX 72
+size_t dns_qprefix(const char *addr, char out[DNS_QPREFIX_MAX]);
+size_t dns_qjoin(const char *pre, size_t n, const char *zone, char *out,
+                 size_t room);
+
+/* A hint before several lookups: starts fetching name's cache slot from
+ * memory, so that the lookups' memory waits overlap. */
+void dns_prefetch(struct dns *d, const char *name);
 
 /* Parse a reply to an A query: its A records, the TTL to cache it for
  * (the least A TTL, or for no records the SOA's negative TTL, or

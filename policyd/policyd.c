@@ -11,6 +11,7 @@
  * failed (never as listed).  See policyd(8).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +86,39 @@ struct req {
   uint32_t asked, failed, answered;
   enum dns_result first_failure;
   int held, starting;
+  struct req *free_next;          /* on the spare list */
+  /* not cleared for a new request: w[i] only once asked bit i is set */
   struct dns_waiter w[RULES_MAX_LISTS];
   const char *client, *helo, *ptr, *sender, *rcpt;
   char strings[5 * (FIELD_MAX + 1)];
 };
+
+/* Requests are 3 KB: a few spares are kept rather than cleared and
+ * freed for every one (at most SPARE_MAX, about the connections that
+ * wait at once on a busy MX). */
+#define SPARE_MAX 64
+static struct req *spare;
+static unsigned nspare;
+
+static struct req *req_alloc(void)
+{
+  struct req *r = spare;
+
+  if (r) {
+    spare = r->free_next;
+    nspare--;
+  } else if (!(r = malloc(sizeof *r))) return NULL;
+  memset(r, 0, offsetof(struct req, w));
+  return r;
+}
+
+static void req_release(struct req *r)
+{
+  if (nspare >= SPARE_MAX) { free(r); return; }
+  r->free_next = spare;
+  spare = r;
+  nspare++;
+}
 
 /* --- the answer and its log line --- */
 
@@ -239,7 +269,7 @@ static void req_free(struct req *r)
     else x->last = r->prev;
   }
   rs_drop(x, r->rs);
-  free(r);
+  req_release(r);
 }
 
 static void answer(struct req *r, int how, unsigned ri)
@@ -307,6 +337,7 @@ static void mark_down(struct req *r, unsigned i)
 {
   uint32_t bit = 1U << i;
 
+  r->w[i].prevp = NULL;         /* asked, but nothing to cancel */
   r->asked |= bit;
   r->answered |= bit;
   if (!r->failed) r->first_failure = DNS_DOWN;
@@ -395,11 +426,13 @@ static void probe_done(struct dns_waiter *w, const struct dns_answer *a)
 static void probe(struct ctx *x, struct breaker *b, const char *qname)
 {
   struct dns_answer a;
+  unsigned long long now = now_usec();
 
-  if (!breaker_probe_due(b, now_usec())) return;
+  if (!breaker_probe_due(b, now)) return;
   b->probe.done = probe_done;
   b->probe.arg = b;
-  if (dns_lookup(x->dns, qname, &b->probe, &a)) probe_done(&b->probe, &a);
+  if (dns_lookup(x->dns, qname, &b->probe, &a, now))
+    probe_done(&b->probe, &a);
 }
 
 /* A cached answer is still data; without one the list is down. */
@@ -408,7 +441,8 @@ static void ask_down(struct req *r, unsigned i, const char *qname)
   struct breaker *b = r->rs->lists[i].brk;
   struct dns_answer a;
 
-  if (dns_peek(r->x->dns, qname, &a)) {
+  if (dns_peek(r->x->dns, qname, &a, r->start)) {
+    r->w[i].prevp = NULL;
     r->asked |= 1U << i;
     take_answer(r, i, &a);
     return;
@@ -445,15 +479,21 @@ static void on_answer(struct dns_waiter *w, const struct dns_answer *a)
 
 static void ask_lists(struct req *r, uint32_t need)
 {
-  char qname[DNS_NAME_MAX];
+  char qname[DNS_NAME_MAX], pre[DNS_QPREFIX_MAX];
+  size_t np = need ? dns_qprefix(r->client, pre) : 0;
   unsigned i;
 
+  /* first every slot on its way from memory, then the lookups */
+  for (i = 0; np && i < r->rs->nlists; i++)
+    if ((need & (1U << i))
+        && dns_qjoin(pre, np, r->rs->lists[i].zone, qname, sizeof qname))
+      dns_prefetch(r->x->dns, qname);
   r->starting = 1;
   for (i = 0; i < r->rs->nlists; i++) {
     struct dns_answer a;
 
     if (!(need & (1U << i))) continue;
-    if (!dns_qname(r->client, r->rs->lists[i].zone, qname, sizeof qname)) {
+    if (!dns_qjoin(pre, np, r->rs->lists[i].zone, qname, sizeof qname)) {
       r->st.list[i] = L_CLEAR;  /* no address to look up: not listed */
       continue;
     }
@@ -465,7 +505,9 @@ static void ask_lists(struct req *r, uint32_t need)
     r->w[i].done = on_answer;
     r->w[i].arg = r;
     r->w[i].tag = i;
-    if (dns_lookup(r->x->dns, qname, &r->w[i], &a)) take_answer(r, i, &a);
+    r->w[i].prevp = NULL;       /* stays so if the cache answers */
+    if (dns_lookup(r->x->dns, qname, &r->w[i], &a, r->start))
+      take_answer(r, i, &a);
   }
   r->starting = 0;
 }
@@ -487,7 +529,7 @@ static const char *keep(char **p, const char *s)
 static struct req *req_new(struct ctx *x, struct conn *c,
                            const struct policy_request *pr)
 {
-  struct req *r = calloc(1, sizeof *r);
+  struct req *r = req_alloc();
   char *p;
 
   if (!r) return NULL;
