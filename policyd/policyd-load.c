@@ -266,6 +266,8 @@ int main(int argc, char **argv)
         if (r <= 0) die_msg(EXIT_TEMP, "server closed a connection", NULL);
         c[i].inlen += (size_t)r;
         take_reply(&c[i]);
+        /* the next request at once, as smtpd would */
+        if (!c[i].busy && sent < n) send_next(&c[i], sent++);
       }
     }
   }

@@ -948,6 +948,9 @@ int main(void)
                      (unsigned)settings[S_SOCKET_MODE].num);
   x.last_stats = now_usec();
   log_rules(&x, "start");
+  /* a line per request: the lines of one turn of the loop go out in
+   * one write, before the loop waits (lib/log.h) */
+  log_batch(1);
   rc = server_run(x.srv);
   log_stats(&x);
   rs_drop(&x, x.rs);
