@@ -229,11 +229,17 @@ static void breaker_drop(struct ctx *x, struct breaker *b)
 }
 
 /* Each list of a new ruleset gets its zone's breaker, which a reload
- * keeps (a down zone stays down).  -1 if out of memory. */
+ * keeps (a down zone stays down), each rule its reply.  -1 if out of
+ * memory (the caller then drops the ruleset with rules_unref). */
+static int rule_reply(struct rule *rule);
+
 static int rs_attach(struct ctx *x, struct ruleset *rs)
 {
   unsigned i;
 
+  /* each rule's reply formatted here, not for every request */
+  for (i = 0; i < rs->nrules; i++)
+    if (rule_reply(&rs->rules[i]) < 0) return -1;
   for (i = 0; i < rs->nlists; i++) {
     rs->lists[i].brk = breaker_for(x, rs->lists[i].zone);
     if (!rs->lists[i].brk) {
@@ -272,32 +278,44 @@ static void req_free(struct req *r)
   req_release(r);
 }
 
-static void answer(struct req *r, int how, unsigned ri)
+/* A rule's reply, once per ruleset (rs_attach): -1 if out of memory. */
+static int rule_reply(struct rule *rule)
 {
   char text[RULES_TEXT_MAX + 64], out[RULES_TEXT_MAX + 128];
-  const struct rule *rule = how == EVAL_NOMATCH ? NULL : &r->rs->rules[ri];
-  const char *verb = "DUNNO", *action = "dunno";
-  struct conn *c = r->c;
-  int held = r->held;
+  const char *verb = verbs[rule->action];
   size_t n;
 
-  text[0] = 0;
-  if (how == EVAL_MATCH) {
-    verb = verbs[rule->action];
-    action = action_name(rule->action);
-    reply_text(rule, text, sizeof text);
-  } else if (how == EVAL_DNSFAIL) {
-    /* DEFER_IF_PERMIT: a later permanent reject still wins */
-    verb = "DEFER_IF_PERMIT";
-    action = "defer";
-    snprintf(text, sizeof text, "4.7.1 DNS list lookup failed, "
-             "try again later");
-  }
-  if (!strcmp(action, "reject")) r->x->rejects++;
-  if (!strcmp(action, "defer")) r->x->defers++;
+  reply_text(rule, text, sizeof text);
   n = policy_format(out, sizeof out, verb, text[0] ? text : NULL);
   if (!n) n = policy_format(out, sizeof out, verb, NULL);  /* never mute */
-  conn_write(c, out, n);
+  rule->reply = malloc(n);
+  if (!rule->reply) return -1;
+  memcpy(rule->reply, out, n);
+  rule->replylen = n;
+  return 0;
+}
+
+static void answer(struct req *r, int how, unsigned ri)
+{
+  /* DEFER_IF_PERMIT: a later permanent reject still wins */
+  static const char dunno_reply[] = "action=DUNNO\n\n",
+    fail_reply[] = "action=DEFER_IF_PERMIT 4.7.1 DNS list lookup failed, "
+                   "try again later\n\n";
+  const struct rule *rule = how == EVAL_NOMATCH ? NULL : &r->rs->rules[ri];
+  const char *action = "dunno";
+  struct conn *c = r->c;
+  int held = r->held;
+
+  if (how == EVAL_MATCH) {
+    action = action_name(rule->action);
+    if (rule->action == A_REJECT) r->x->rejects++;
+    if (rule->action == A_DEFER) r->x->defers++;
+    conn_write(c, rule->reply, rule->replylen);
+  } else if (how == EVAL_DNSFAIL) {
+    action = "defer";
+    r->x->defers++;
+    conn_write(c, fail_reply, sizeof fail_reply - 1);
+  } else conn_write(c, dunno_reply, sizeof dunno_reply - 1);
   log_decision(r, action, rule ? rule->name : "-");
   req_free(r);
   if (held) conn_release(c);
@@ -838,7 +856,7 @@ static void load_start(struct ctx *x)
     snprintf(msg, sizeof msg, "%s:%lu: %s", x->rules_path, line, why);
     die_msg(EXIT_PERM, "bad rules file:", msg);
   }
-  if (rs_attach(x, x->rs) < 0) die_sys(EXIT_TEMP, "allocate", "breakers");
+  if (rs_attach(x, x->rs) < 0) die_sys(EXIT_TEMP, "allocate", "rules");
   x->cl = classifier_new();
   if (!x->cl) die_sys(EXIT_TEMP, "allocate", "classifier");
   if (x->patterns) {

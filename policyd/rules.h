@@ -35,6 +35,8 @@ struct rule {
   enum action action;
   char *text;               /* NULL: the default text of the action */
   unsigned long line;
+  char *reply;              /* the reply's bytes, set by policyd */
+  size_t replylen;
 };
 
 /* One accepted answer range: lo..hi, or with mask set, any answer that
