@@ -73,6 +73,15 @@ t_eq "$(logval "$line" action)/$(logval "$line" dns)/$(logval "$line" failed)" \
 line=$(decision b 192.0.2.51)
 t_eq "$(logval "$line" lists)/$(logval "$line" dns)" "spamcop/ok" \
   "down: the cached listing counts, logged as an answer"
+# a reload keeps the zone down (the breaker belongs to the zone)
+{ cat "$D/rules"; echo "# reloaded"; } > "$D/rules.new"
+mv "$D/rules.new" "$D/rules"
+t_wait_log "$LOG" 'rules_loaded' 5
+printf '192.0.2.123 mail.example.org -\n' | pq b > "$D/reload.out"
+t_eq "$(awk -F'\t' '$2 < 500 { print $1 }' "$D/reload.out")" "action=DUNNO" \
+  "after a reload: still down, not waited for"
+t_eq "$(logval "$(decision b 192.0.2.123)" failed)" "spamcop" \
+  "after a reload: the down list still failed"
 cat > "$D/rules2" <<'EOR'
 dnsbl spamcop bl.spamcop.net
 RBL PTRNUL reject
