@@ -183,6 +183,11 @@ static void fill_answer(struct dns_entry *e, const struct dns_reply *r)
   }
 }
 
+static void observe(struct dns *d, struct dns_entry *e)
+{
+  if (d->cfg.observe) d->cfg.observe(d->cfg.observe_arg, e->name, &e->ans);
+}
+
 static enum dns_result failure_of(int status)
 {
   switch (status) {
@@ -215,6 +220,7 @@ static void answered(void *arg, int status, int timeouts,
   if (e->ans.result != DNS_OK || !d->cfg.cache_size || r.ttl == 0) {
     unhash(d, e);
     finish(e, &e->ans);
+    observe(d, e);
     free(e);
     return;
   }
@@ -222,17 +228,22 @@ static void answered(void *arg, int status, int timeouts,
                (r.ttl > d->cfg.max_ttl ? d->cfg.max_ttl : r.ttl) * 1000000ULL;
   age_append(d, e);
   finish(e, &e->ans);
+  observe(d, e);
 }
 
 int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
-               struct dns_answer *a)
+               struct dns_answer *a, unsigned long long now)
 {
   unsigned h = hash_name(name);
   struct dns_entry *e = find(d, name, h);
   size_t n = strlen(name);
 
-  if (e && !e->pending && e->expires <= now_usec()) { drop(d, e); e = NULL; }
-  if (e && !e->pending) { d->hits++; *a = e->ans; return 1; }
+  if (e && !e->pending && e->expires <= now) { drop(d, e); e = NULL; }
+  if (e && !e->pending) {
+    d->hits++;
+    *a = e->ans;
+    return 1;
+  }
   if (e) d->hits++;
   else {
     make_room(d);
@@ -261,6 +272,31 @@ int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
     ares_query(d->ch, name, ns_c_in, ns_t_a, answered, e);
   }
   return 0;
+}
+
+void dns_prefetch(struct dns *d, const char *name)
+{
+  struct dns_entry **slot = &d->table[hash_name(name) & d->mask];
+
+  __builtin_prefetch(slot);
+  /* the load waits, but the out-of-order core goes on to the next
+   * name's hash meanwhile */
+  if (*slot) {
+    __builtin_prefetch(*slot);
+    __builtin_prefetch((char *)*slot + 64);
+  }
+}
+
+int dns_peek(struct dns *d, const char *name, struct dns_answer *a,
+             unsigned long long now)
+{
+  unsigned h = hash_name(name);
+  struct dns_entry *e = find(d, name, h);
+
+  if (!e || e->pending || e->expires <= now) return 0;
+  d->hits++;
+  *a = e->ans;
+  return 1;
 }
 
 void dns_cancel(struct dns_waiter *w)
@@ -436,17 +472,16 @@ void dns_free(struct dns *d)
 
 /* --- names and replies --- */
 
-size_t dns_qname(const char *addr, const char *zone, char *out, size_t room)
+size_t dns_qprefix(const char *addr, char out[DNS_QPREFIX_MAX])
 {
   static const char hex[] = "0123456789abcdef";
   char ip[16];
-  size_t n = 0, z = strlen(zone), len = strlen(addr);
+  size_t n = 0, len = strlen(addr);
   int i;
 
   if (len && scan_ip4(addr, ip) == len) {
     unsigned char *b = (unsigned char *)ip;
 
-    if (room < 16 + z + 1) return 0;
     for (i = 3; i >= 0; i--) {
       n += fmt_ulong(out + n, b[i]);
       out[n++] = '.';
@@ -458,18 +493,34 @@ size_t dns_qname(const char *addr, const char *zone, char *out, size_t room)
       char v4[IP4_FMT];
 
       v4[ip4_fmt(v4, ip + 12)] = 0;
-      return dns_qname(v4, zone, out, room);
+      return dns_qprefix(v4, out);
     }
-    if (room < 64 + z + 1) return 0;
     for (i = 15; i >= 0; i--) {
       out[n++] = hex[b[i] & 15];
       out[n++] = '.';
       out[n++] = hex[b[i] >> 4];
       out[n++] = '.';
     }
-  } else return 0;
+  }
+  return n;
+}
+
+size_t dns_qjoin(const char *pre, size_t n, const char *zone, char *out,
+                 size_t room)
+{
+  size_t z = strlen(zone);
+
+  if (!n || n + z + 1 > room) return 0;
+  memcpy(out, pre, n);
   memcpy(out + n, zone, z + 1);
   return n + z;
+}
+
+size_t dns_qname(const char *addr, const char *zone, char *out, size_t room)
+{
+  char pre[DNS_QPREFIX_MAX];
+
+  return dns_qjoin(pre, dns_qprefix(addr, pre), zone, out, room);
 }
 
 /* Skip a possibly compressed name; returns the offset after it, or 0. */

@@ -17,7 +17,10 @@ struct dns_entry;
 #define DNS_MAX_ADDRS 8
 #define DNS_NAME_MAX 256
 
-enum dns_result { DNS_OK, DNS_TIMEOUT, DNS_SERVFAIL, DNS_TRUNCATED };
+/* DNS_DOWN is never a lookup's result: policyd's word for a list whose
+ * zone is marked down (breaker.h) and so was not asked. */
+enum dns_result { DNS_OK, DNS_TIMEOUT, DNS_SERVFAIL, DNS_TRUNCATED,
+                  DNS_DOWN };
 
 /* What a name's lookup gave: the A records (none: not listed). */
 struct dns_answer {
@@ -42,6 +45,10 @@ struct dns_config {
   unsigned cache_size;      /* entries at most (0: no cache) */
   unsigned max_ttl;         /* seconds */
   unsigned neg_ttl;         /* seconds, for negative answers with no SOA */
+  /* told of every query's outcome once, after its waiters (who may be
+   * gone: a request answered at DEADLINE no longer waits); optional */
+  void (*observe)(void *arg, const char *name, const struct dns_answer *a);
+  void *observe_arg;
 };
 
 /* Checks a DNS server list: "system", or ADDR[:PORT] elements
@@ -57,10 +64,13 @@ void dns_free(struct dns *d);
 
 /* Ask for name (A).  Returns 1 and fills *a when the cache answers,
  * else 0: w->done() follows (possibly before dns_lookup returns, if
- * c-ares fails at once). */
+ * c-ares fails at once).  now: now_usec() (the caller has it). */
 int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
-               struct dns_answer *a);
+               struct dns_answer *a, unsigned long long now);
 void dns_cancel(struct dns_waiter *w);
+/* The cache only: 1 and *a filled if it holds a live answer for name. */
+int dns_peek(struct dns *d, const char *name, struct dns_answer *a,
+             unsigned long long now);
 
 /* Once a second: the count of answer warnings held back, if any. */
 void dns_tick(struct dns *d);
@@ -75,6 +85,17 @@ void dns_stats(const struct dns *d, struct dns_stats *st);
 /* "4.3.2.1.zone" or 32 reversed nibbles of an IPv6 address + ".zone";
  * returns the length, or 0 if addr is not an address or out is small. */
 size_t dns_qname(const char *addr, const char *zone, char *out, size_t room);
+/* The same in two steps, for one address and several zones: the
+ * reversed address with its trailing dot (length 0 if addr is not an
+ * address), then prefix + zone (0 if prefix empty or out is small). */
+#define DNS_QPREFIX_MAX 72
+size_t dns_qprefix(const char *addr, char out[DNS_QPREFIX_MAX]);
+size_t dns_qjoin(const char *pre, size_t n, const char *zone, char *out,
+                 size_t room);
+
+/* A hint before several lookups: starts fetching name's cache slot from
+ * memory, so that the lookups' memory waits overlap. */
+void dns_prefetch(struct dns *d, const char *name);
 
 /* Parse a reply to an A query: its A records, the TTL to cache it for
  * (the least A TTL, or for no records the SOA's negative TTL, or

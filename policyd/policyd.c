@@ -11,6 +11,7 @@
  * failed (never as listed).  See policyd(8).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,15 @@
 #include "policy.h"
 #include "server.h"
 #include "settings.h"
+#include "breaker.h"
 #include "dns.h"
 #include "rules.h"
 
 enum {
   S_LISTEN, S_SOCKET_MODE, S_RULES, S_DNS, S_DEADLINE, S_DNS_FAIL_DEFER,
   S_CACHE_SIZE, S_CACHE_MAX_TTL, S_CACHE_NEG_TTL, S_PATTERNS, S_MAX_CONNS,
-  S_IDLE_TIMEOUT, S_STATS_INTERVAL, S_COUNT
+  S_IDLE_TIMEOUT, S_STATS_INTERVAL, S_DOWN_FAILURES, S_DOWN_WINDOW,
+  S_DOWN_BACKOFF, S_DOWN_BACKOFF_MAX, S_COUNT
 };
 
 static struct setting settings[S_COUNT] = {
@@ -46,6 +49,10 @@ static struct setting settings[S_COUNT] = {
   { "MAX_CONNS", SET_UINT, "2048", 1, 100000, 0, NULL },
   { "IDLE_TIMEOUT", SET_SECONDS, "1h", 0, 86400, 0, NULL },
   { "STATS_INTERVAL", SET_SECONDS, "5m", 0, 86400, 0, NULL },
+  { "DNS_DOWN_FAILURES", SET_UINT, "5", 0, 1000, 0, NULL },
+  { "DNS_DOWN_WINDOW", SET_SECONDS, "1m", 1, 3600, 0, NULL },
+  { "DNS_DOWN_BACKOFF", SET_SECONDS, "30", 1, 3600, 0, NULL },
+  { "DNS_DOWN_BACKOFF_MAX", SET_SECONDS, "10m", 1, 86400, 0, NULL },
 };
 
 #define FIELD_MAX 320       /* bytes kept of each logged attribute */
@@ -62,6 +69,8 @@ struct ctx {
   unsigned long long deadline_us;
   int fail_defer;
   struct req *first, *last;       /* held, oldest first (same DEADLINE) */
+  struct breaker *breakers;       /* one per zone of the live rulesets */
+  struct breaker_config bc;
   unsigned long long requests, rejects, defers, held, expired;
   unsigned long long bad, skipped;
   unsigned long long last_stats, stats_every;
@@ -77,22 +86,51 @@ struct req {
   uint32_t asked, failed, answered;
   enum dns_result first_failure;
   int held, starting;
+  struct req *free_next;          /* on the spare list */
+  /* not cleared for a new request: w[i] only once asked bit i is set */
   struct dns_waiter w[RULES_MAX_LISTS];
   const char *client, *helo, *ptr, *sender, *rcpt;
   char strings[5 * (FIELD_MAX + 1)];
 };
 
+/* Requests are 3 KB: a few spares are kept rather than cleared and
+ * freed for every one (at most SPARE_MAX, about the connections that
+ * wait at once on a busy MX). */
+#define SPARE_MAX 64
+static struct req *spare;
+static unsigned nspare;
+
+static struct req *req_alloc(void)
+{
+  struct req *r = spare;
+
+  if (r) {
+    spare = r->free_next;
+    nspare--;
+  } else if (!(r = malloc(sizeof *r))) return NULL;
+  memset(r, 0, offsetof(struct req, w));
+  return r;
+}
+
+static void req_release(struct req *r)
+{
+  if (nspare >= SPARE_MAX) { free(r); return; }
+  r->free_next = spare;
+  spare = r;
+  nspare++;
+}
+
 /* --- the answer and its log line --- */
+
+static const char *const failure_words[] = { "ok", "timeout", "servfail",
+                                             "truncated", "down" };
 
 static const char *dns_word(const struct req *r)
 {
-  static const char *const fail[] = { "ok", "timeout", "servfail",
-                                      "truncated" };
-
   if (!r->asked) return "none";
   if (!r->failed) return "ok";
   if (r->answered & ~r->failed) return "partial";
-  return fail[r->first_failure];
+  return failure_words[r->first_failure];
 }
 
 static size_t list_names(const struct req *r, uint32_t mask, char *out,
@@ -161,6 +199,68 @@ static void reply_text(const struct rule *rule, char *out, size_t room)
   else snprintf(out, room, dflt[rule->action], rule->name);
 }
 
+/* --- rulesets and their zones' breakers --- */
+
+static struct breaker *breaker_for(struct ctx *x, const char *zone)
+{
+  struct breaker *b;
+  size_t n = strlen(zone);
+
+  for (b = x->breakers; b; b = b->next)
+    if (!strcmp(b->zone, zone)) return b;
+  b = calloc(1, sizeof *b + n + 1);
+  if (!b) return NULL;
+  memcpy(b->zone, zone, n + 1);
+  b->owner = x;
+  b->next = x->breakers;
+  x->breakers = b;
+  return b;
+}
+
+static void breaker_drop(struct ctx *x, struct breaker *b)
+{
+  struct breaker **pp = &x->breakers;
+
+  if (--b->refs) return;
+  while (*pp != b) pp = &(*pp)->next;
+  *pp = b->next;
+  dns_cancel(&b->probe);
+  free(b);
+}
+
+/* Each list of a new ruleset gets its zone's breaker, which a reload
+ * keeps (a down zone stays down), each rule its reply.  -1 if out of
+ * memory (the caller then drops the ruleset with rules_unref). */
+static int rule_reply(struct rule *rule);
+
+static int rs_attach(struct ctx *x, struct ruleset *rs)
+{
+  unsigned i;
+
+  /* each rule's reply formatted here, not for every request */
+  for (i = 0; i < rs->nrules; i++)
+    if (rule_reply(&rs->rules[i]) < 0) return -1;
+  for (i = 0; i < rs->nlists; i++) {
+    rs->lists[i].brk = breaker_for(x, rs->lists[i].zone);
+    if (!rs->lists[i].brk) {
+      while (i--) breaker_drop(x, rs->lists[i].brk);
+      return -1;
+    }
+    rs->lists[i].brk->refs++;
+  }
+  return 0;
+}
+
+/* rules_unref, and the breakers of a ruleset going away */
+static void rs_drop(struct ctx *x, struct ruleset *rs)
+{
+  unsigned i;
+
+  if (rs->refs == 1)
+    for (i = 0; i < rs->nlists; i++) breaker_drop(x, rs->lists[i].brk);
+  rules_unref(rs);
+}
+
 static void req_free(struct req *r)
 {
   struct ctx *x = r->x;
@@ -174,36 +274,48 @@ static void req_free(struct req *r)
     if (r->next) r->next->prev = r->prev;
     else x->last = r->prev;
   }
-  rules_unref(r->rs);
-  free(r);
+  rs_drop(x, r->rs);
+  req_release(r);
+}
+
+/* A rule's reply, once per ruleset (rs_attach): -1 if out of memory. */
+static int rule_reply(struct rule *rule)
+{
+  char text[RULES_TEXT_MAX + 64], out[RULES_TEXT_MAX + 128];
+  const char *verb = verbs[rule->action];
+  size_t n;
+
+  reply_text(rule, text, sizeof text);
+  n = policy_format(out, sizeof out, verb, text[0] ? text : NULL);
+  if (!n) n = policy_format(out, sizeof out, verb, NULL);  /* never mute */
+  rule->reply = malloc(n);
+  if (!rule->reply) return -1;
+  memcpy(rule->reply, out, n);
+  rule->replylen = n;
+  return 0;
 }
 
 static void answer(struct req *r, int how, unsigned ri)
 {
-  char text[RULES_TEXT_MAX + 64], out[RULES_TEXT_MAX + 128];
+  /* DEFER_IF_PERMIT: a later permanent reject still wins */
+  static const char dunno_reply[] = "action=DUNNO\n\n",
+    fail_reply[] = "action=DEFER_IF_PERMIT 4.7.1 DNS list lookup failed, "
+                   "try again later\n\n";
   const struct rule *rule = how == EVAL_NOMATCH ? NULL : &r->rs->rules[ri];
-  const char *verb = "DUNNO", *action = "dunno";
+  const char *action = "dunno";
   struct conn *c = r->c;
   int held = r->held;
-  size_t n;
 
-  text[0] = 0;
   if (how == EVAL_MATCH) {
-    verb = verbs[rule->action];
     action = action_name(rule->action);
-    reply_text(rule, text, sizeof text);
+    if (rule->action == A_REJECT) r->x->rejects++;
+    if (rule->action == A_DEFER) r->x->defers++;
+    conn_write(c, rule->reply, rule->replylen);
   } else if (how == EVAL_DNSFAIL) {
-    /* DEFER_IF_PERMIT: a later permanent reject still wins */
-    verb = "DEFER_IF_PERMIT";
     action = "defer";
-    snprintf(text, sizeof text, "4.7.1 DNS list lookup failed, "
-             "try again later");
-  }
-  if (!strcmp(action, "reject")) r->x->rejects++;
-  if (!strcmp(action, "defer")) r->x->defers++;
-  n = policy_format(out, sizeof out, verb, text[0] ? text : NULL);
-  if (!n) n = policy_format(out, sizeof out, verb, NULL);  /* never mute */
-  conn_write(c, out, n);
+    r->x->defers++;
+    conn_write(c, fail_reply, sizeof fail_reply - 1);
+  } else conn_write(c, dunno_reply, sizeof dunno_reply - 1);
   log_decision(r, action, rule ? rule->name : "-");
   req_free(r);
   if (held) conn_release(c);
@@ -235,7 +347,130 @@ static int try_decide(struct req *r, int final)
 
 /* --- DNS --- */
 
-static void take_answer(struct req *r, unsigned i, const struct dns_answer *a)
+static void take_answer(struct req *r, unsigned i,
+                        const struct dns_answer *a);
+
+/* A list of a zone that is down: not asked, failed as "down". */
+static void mark_down(struct req *r, unsigned i)
+{
+  uint32_t bit = 1U << i;
+
+  r->w[i].prevp = NULL;         /* asked, but nothing to cancel */
+  r->asked |= bit;
+  r->answered |= bit;
+  if (!r->failed) r->first_failure = DNS_DOWN;
+  r->failed |= bit;
+  r->st.list[i] = L_FAILED;
+}
+
+/* The zone just went down: the held requests stop waiting for it. */
+static void release_waiting(struct ctx *x, struct breaker *b)
+{
+  struct req *r = x->first, *next;
+
+  for (; r; r = next) {
+    unsigned i, hit = 0;
+
+    next = r->next;
+    for (i = 0; i < r->rs->nlists; i++)
+      if (r->rs->lists[i].brk == b && (r->asked & (1U << i))
+          && r->st.list[i] == L_UNKNOWN) {
+        dns_cancel(&r->w[i]);
+        mark_down(r, i);
+        hit = 1;
+      }
+    /* may answer and free r, never next: requests are freed alone */
+    if (hit) try_decide(r, 0);
+  }
+}
+
+static void went_down(struct ctx *x, struct breaker *b)
+{
+  struct logline l;
+
+  log_start(&l, "warning", "dnsbl_down");
+  log_str(&l, "zone", b->zone);
+  log_uint(&l, "failures", b->fails);
+  log_str(&l, "last", failure_words[b->last]);
+  log_uint(&l, "backoff", b->backoff / 1000000ULL);
+  log_end(&l);
+  release_waiting(x, b);
+}
+
+/* The breaker of the zone that name is in (the longest such zone). */
+static struct breaker *zone_of(struct ctx *x, const char *name)
+{
+  struct breaker *b, *best = NULL;
+  size_t n = strlen(name), bestlen = 0;
+
+  for (b = x->breakers; b; b = b->next) {
+    size_t z = strlen(b->zone);
+
+    if (z < n && z > bestlen && name[n - z - 1] == '.'
+        && !memcmp(name + n - z, b->zone, z)) {
+      best = b;
+      bestlen = z;
+    }
+  }
+  return best;
+}
+
+/* Every query's outcome counts for its zone's breaker, once, whether or
+ * not a request still waits for it (one answered at DEADLINE does not). */
+static void observe(void *arg, const char *name, const struct dns_answer *a)
+{
+  struct ctx *x = arg;
+  struct breaker *b = zone_of(x, name);
+
+  if (b && breaker_note(b, &x->bc, a->result, now_usec())) went_down(x, b);
+}
+
+static void probe_done(struct dns_waiter *w, const struct dns_answer *a)
+{
+  struct breaker *b = w->arg;
+  struct ctx *x = b->owner;
+  unsigned long long now = now_usec();
+  struct logline l;
+
+  if (!breaker_probed(b, &x->bc, a->result, now)) return;
+  log_start(&l, "info", "dnsbl_up");
+  log_str(&l, "zone", b->zone);
+  log_uint(&l, "seconds", (now - b->since + 500000ULL) / 1000000ULL);
+  log_end(&l);
+}
+
+/* The one query that says whether a down zone is back: its own waiter,
+ * no request waits for it. */
+static void probe(struct ctx *x, struct breaker *b, const char *qname)
+{
+  struct dns_answer a;
+  unsigned long long now = now_usec();
+
+  if (!breaker_probe_due(b, now)) return;
+  b->probe.done = probe_done;
+  b->probe.arg = b;
+  if (dns_lookup(x->dns, qname, &b->probe, &a, now))
+    probe_done(&b->probe, &a);
+}
+
+/* A cached answer is still data; without one the list is down. */
+static void ask_down(struct req *r, unsigned i, const char *qname)
+{
+  struct breaker *b = r->rs->lists[i].brk;
+  struct dns_answer a;
+
+  if (dns_peek(r->x->dns, qname, &a, r->start)) {
+    r->w[i].prevp = NULL;
+    r->asked |= 1U << i;
+    take_answer(r, i, &a);
+    return;
+  }
+  probe(r->x, b, qname);
+  mark_down(r, i);
+}
+
+static void take_answer(struct req *r, unsigned i,
+                        const struct dns_answer *a)
 {
   const struct dnslist *l = &r->rs->lists[i];
   unsigned k;
@@ -262,23 +497,35 @@ static void on_answer(struct dns_waiter *w, const struct dns_answer *a)
 
 static void ask_lists(struct req *r, uint32_t need)
 {
-  char qname[DNS_NAME_MAX];
+  char qname[DNS_NAME_MAX], pre[DNS_QPREFIX_MAX];
+  size_t np = need ? dns_qprefix(r->client, pre) : 0;
   unsigned i;
 
+  /* first every slot on its way from memory, then the lookups */
+  for (i = 0; np && i < r->rs->nlists; i++)
+    if ((need & (1U << i))
+        && dns_qjoin(pre, np, r->rs->lists[i].zone, qname, sizeof qname))
+      dns_prefetch(r->x->dns, qname);
   r->starting = 1;
   for (i = 0; i < r->rs->nlists; i++) {
     struct dns_answer a;
 
     if (!(need & (1U << i))) continue;
-    if (!dns_qname(r->client, r->rs->lists[i].zone, qname, sizeof qname)) {
+    if (!dns_qjoin(pre, np, r->rs->lists[i].zone, qname, sizeof qname)) {
       r->st.list[i] = L_CLEAR;  /* no address to look up: not listed */
+      continue;
+    }
+    if (r->rs->lists[i].brk->down) {
+      ask_down(r, i, qname);
       continue;
     }
     r->asked |= 1U << i;
     r->w[i].done = on_answer;
     r->w[i].arg = r;
     r->w[i].tag = i;
-    if (dns_lookup(r->x->dns, qname, &r->w[i], &a)) take_answer(r, i, &a);
+    r->w[i].prevp = NULL;       /* stays so if the cache answers */
+    if (dns_lookup(r->x->dns, qname, &r->w[i], &a, r->start))
+      take_answer(r, i, &a);
   }
   r->starting = 0;
 }
@@ -300,7 +547,7 @@ static const char *keep(char **p, const char *s)
 static struct req *req_new(struct ctx *x, struct conn *c,
                            const struct policy_request *pr)
 {
-  struct req *r = calloc(1, sizeof *r);
+  struct req *r = req_alloc();
   char *p;
 
   if (!r) return NULL;
@@ -497,7 +744,19 @@ static void reload_rules(struct ctx *x)
     log_end(&l);
     return;
   }
-  rules_unref(x->rs);
+  if (rs_attach(x, rs) < 0) {
+    struct logline l;
+
+    log_start(&l, "warning", "rules");
+    log_str(&l, "file", x->rules_path);
+    log_uint(&l, "line", 0);
+    log_str(&l, "error", "out of memory");
+    log_str(&l, "kept", "old");
+    log_end(&l);
+    rules_unref(rs);
+    return;
+  }
+  rs_drop(x, x->rs);
   x->rs = rs;
   log_rules(x, "rules_loaded");
 }
@@ -597,6 +856,7 @@ static void load_start(struct ctx *x)
     snprintf(msg, sizeof msg, "%s:%lu: %s", x->rules_path, line, why);
     die_msg(EXIT_PERM, "bad rules file:", msg);
   }
+  if (rs_attach(x, x->rs) < 0) die_sys(EXIT_TEMP, "allocate", "rules");
   x->cl = classifier_new();
   if (!x->cl) die_sys(EXIT_TEMP, "allocate", "classifier");
   if (x->patterns) {
@@ -650,6 +910,10 @@ int main(void)
   x.deadline_us = deadline * 1000ULL - margin;
   x.fail_defer = (int)settings[S_DNS_FAIL_DEFER].num;
   x.stats_every = settings[S_STATS_INTERVAL].num * 1000000ULL;
+  x.bc.failures = (unsigned)settings[S_DOWN_FAILURES].num;
+  x.bc.window = settings[S_DOWN_WINDOW].num * 1000000ULL;
+  x.bc.backoff = settings[S_DOWN_BACKOFF].num * 1000000ULL;
+  x.bc.max = settings[S_DOWN_BACKOFF_MAX].num * 1000000ULL;
   o.max_conns = (unsigned)settings[S_MAX_CONNS].num;
   o.idle_timeout = (unsigned)settings[S_IDLE_TIMEOUT].num;
   x.srv = server_new(&o, &x);
@@ -662,15 +926,20 @@ int main(void)
   dc.cache_size = (unsigned)settings[S_CACHE_SIZE].num;
   dc.max_ttl = (unsigned)settings[S_CACHE_MAX_TTL].num;
   dc.neg_ttl = (unsigned)settings[S_CACHE_NEG_TTL].num;
+  dc.observe = observe;
+  dc.observe_arg = &x;
   x.dns = dns_new(x.srv, &dc);
   server_listen_list(x.srv, settings[S_LISTEN].str,
                      (unsigned)settings[S_SOCKET_MODE].num);
   x.last_stats = now_usec();
   log_rules(&x, "start");
+  /* a line per request: the lines of one turn of the loop go out in
+   * one write, before the loop waits (lib/log.h) */
+  log_batch(1);
   rc = server_run(x.srv);
   log_stats(&x);
+  rs_drop(&x, x.rs);
   dns_free(x.dns);
-  rules_unref(x.rs);
   classifier_free(x.cl);
   return rc;
 }

@@ -437,6 +437,7 @@ void rules_unref(struct ruleset *rs)
     free(rs->rules[i].name);
     free(rs->rules[i].conds);
     free(rs->rules[i].text);
+    free(rs->rules[i].reply);
   }
   free(rs->rules);
   free(rs);
@@ -480,10 +481,10 @@ struct tally { unsigned hit, unknown, failed; };
 static struct tally count(const struct evalstate *st, uint32_t mask)
 {
   struct tally t = { 0, 0, 0 };
-  unsigned i;
 
-  for (i = 0; i < RULES_MAX_LISTS; i++) {
-    if (!(mask & (1U << i))) continue;
+  for (; mask; mask &= mask - 1) {           /* the set bits only */
+    unsigned i = (unsigned)__builtin_ctz(mask);
+
     if (st->list[i] == L_LISTED) t.hit++;
     else if (st->list[i] == L_UNKNOWN) t.unknown++;
     else if (st->list[i] == L_FAILED) t.failed++;

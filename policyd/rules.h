@@ -35,14 +35,19 @@ struct rule {
   enum action action;
   char *text;               /* NULL: the default text of the action */
   unsigned long line;
+  char *reply;              /* the reply's bytes, set by policyd */
+  size_t replylen;
 };
 
 /* One accepted answer range: lo..hi, or with mask set, any answer that
  * has one of the mask's bits. */
 struct span { uint32_t lo, hi, mask; };
 
+struct breaker;
+
 struct dnslist {
   char *name, *zone;
+  struct breaker *brk;      /* the zone's, set by policyd after parsing */
   int main;                 /* counts for MAIN */
   int allow;                /* an allow-list: not in RBL/MULTIPLE/MAIN */
   struct span *spans;       /* none: every valid answer is a listing */

@@ -1,6 +1,7 @@
 /* t_policyd.c - unit tests: the rules grammar, the rule engine against a
  * table of requests, answer codes, query names and DNS reply parsing. */
 #include <stdlib.h>
+#include "breaker.h"
 #include "classify.h"
 #include "dns.h"
 #include "rules.h"
@@ -467,6 +468,74 @@ static void test_fuzz_replies(void)
   test_ok(ok > 0 && ok < 20000, "fuzz: some parse, some are refused");
 }
 
+/* --- the circuit breaker: a script of events, clock in seconds --- */
+
+static void test_breaker(void)
+{
+  /* ev: 'o' ok answer, 't' timeout, 's' servfail, 'p' probe due?,
+   * 'P' probe ok, 'F' probe failed; want: the call's result, and the
+   * state after (down, back-off seconds) */
+  static const struct { unsigned at; char ev; int ret, down;
+                        unsigned backoff; const char *what; } steps[] = {
+    { 0, 't', 0, 0, 0, "1st timeout: up" },
+    { 1, 'o', 0, 0, 0, "an answer resets the run" },
+    { 2, 't', 0, 0, 0, "run 1" },
+    { 3, 's', 0, 0, 0, "run 2 (servfail counts too)" },
+    { 100, 't', 0, 0, 0, "outside the window: a new run" },
+    { 101, 't', 0, 0, 0, "run 2" },
+    { 102, 't', 1, 1, 10, "run 3: down, first back-off" },
+    { 103, 'o', 0, 1, 10, "down: a straggler answer changes nothing" },
+    { 105, 'p', 0, 1, 10, "no probe before the back-off" },
+    { 112, 'p', 1, 1, 10, "probe due after it" },
+    { 112, 'p', 0, 1, 10, "one probe at a time" },
+    { 113, 'F', 0, 1, 20, "failed probe doubles it" },
+    { 120, 'p', 0, 1, 20, "not due yet" },
+    { 133, 'p', 1, 1, 20, "due" },
+    { 134, 'F', 0, 1, 40, "40" },
+    { 174, 'p', 1, 1, 40, "due" },
+    { 175, 'F', 0, 1, 60, "capped at the maximum" },
+    { 235, 'p', 1, 1, 60, "due" },
+    { 236, 'F', 0, 1, 60, "stays capped" },
+    { 296, 'p', 1, 1, 60, "due" },
+    { 297, 'P', 1, 0, 60, "probe answered: up" },
+    { 298, 't', 0, 0, 60, "a new run starts from zero" },
+    { 299, 't', 0, 0, 60, "run 2" },
+    { 300, 't', 1, 1, 10, "down again: back-off starts over" },
+  };
+  static struct { struct breaker b; char zone[8]; } mem;
+  struct breaker *b = &mem.b;
+  struct breaker_config c = { 3, 30000000ULL, 10000000ULL, 60000000ULL };
+  struct breaker_config off = { 0, 30000000ULL, 10000000ULL, 60000000ULL };
+  unsigned i;
+
+  for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    unsigned long long now = steps[i].at * 1000000ULL;
+    int ret = 0;
+
+    switch (steps[i].ev) {
+    case 'o': ret = breaker_note(b, &c, DNS_OK, now); break;
+    case 't': ret = breaker_note(b, &c, DNS_TIMEOUT, now); break;
+    case 's': ret = breaker_note(b, &c, DNS_SERVFAIL, now); break;
+    case 'p': ret = breaker_probe_due(b, now); break;
+    case 'P': ret = breaker_probed(b, &c, DNS_OK, now); break;
+    case 'F': ret = breaker_probed(b, &c, DNS_TIMEOUT, now); break;
+    }
+    test_num(ret, steps[i].ret, steps[i].what);
+    test_num(b->down, steps[i].down, steps[i].what);
+    if (b->down || steps[i].ev == 'P')
+      test_num((long long)(b->backoff / 1000000ULL), steps[i].backoff,
+               steps[i].what);
+  }
+  test_num(b->last, DNS_TIMEOUT, "the last failure kept");
+  memset(&mem, 0, sizeof mem);
+  for (i = 0; i < 100; i++) breaker_note(b, &off, DNS_TIMEOUT, i);
+  test_num(b->down, 0, "DNS_DOWN_FAILURES=0: never down");
+  c.backoff = 90000000ULL;
+  for (i = 0; i < 3; i++) breaker_note(b, &c, DNS_TRUNCATED, i);
+  test_num((long long)b->backoff, 60000000LL,
+           "a first back-off above the maximum is capped");
+}
+
 static void test_fuzz_rules(void)
 {
   static const char *const words[] = {
@@ -509,6 +578,7 @@ int main(void)
   test_servers();
   test_replies();
   test_fuzz_replies();
+  test_breaker();
   test_fuzz_rules();
   return test_done();
 }

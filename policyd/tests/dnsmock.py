@@ -5,13 +5,17 @@ Command line in rbldnsd's style, so a test can start rbld (or rbldnsd)
 with the same arguments and the same data files:
     dnsmock.py -b 127.0.0.1/PORT [-l LOGFILE] zone:ip4set:FILE
                zone:ip6trie:FILE ... [--silent ZONE] [--servfail ZONE]
-               [--truncate ZONE]
+               [--truncate ZONE] [--control FILE]
 Data files: the subset of rbldnsd's ip4set/ip6trie format the tests use:
 '#' comments, '$TTL n', '$SOA ttl origin person serial refresh retry
 expire minttl', ':A:TXT' default lines, and entries 'ADDR[/LEN] [:A[:TXT]]'.
 --silent zones never get an answer, --servfail ones get SERVFAIL and
 --truncate ones an empty reply with TC set: the failures policyd must
-survive.  Unknown options of rbldnsd (-n, -r, -u ...) are ignored.
+survive.  --control FILE: while FILE exists, each of its lines
+"ZONE MODE" (MODE silent, servfail, truncate or data) overrides that
+zone's mode, read afresh for every query: a test stops one list's
+answers and resumes them.  Unknown options of rbldnsd (-n, -r, -u ...)
+are ignored.
 """
 import ipaddress
 import socket
@@ -112,7 +116,20 @@ def soa_rr(zone):
     return rr(encode_name(zone.name), 6, t or zone.ttl, rdata)
 
 
-def answer(zones, data):
+def control_modes(path):
+    modes = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) == 2:
+                    modes[w[0].lower()] = w[1]
+    except OSError:
+        pass
+    return modes
+
+
+def answer(zones, data, override=None):
     q = parse_query(data)
     if not q:
         return None, None
@@ -123,6 +140,9 @@ def answer(zones, data):
             if not zone or len(z.name) > len(zone.name):
                 zone = z
     rd = flags & 0x0100
+    mode = zone.mode if zone else None
+    if zone and override and zone.name in override:
+        mode = override[zone.name]
 
     def reply(rcode, an=b"", ancount=0, ns=b"", nscount=0, tc=0):
         hdr = struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | tc | rcode,
@@ -131,11 +151,11 @@ def answer(zones, data):
 
     if zone is None:
         return reply(5), qname
-    if zone.mode == "silent":
+    if mode == "silent":
         return None, qname
-    if zone.mode == "servfail":
+    if mode == "servfail":
         return reply(2), qname
-    if zone.mode == "truncate":
+    if mode == "truncate":
         return reply(0, tc=0x0200), qname
     rel = qname[:-len(zone.name) - 1] if qname != zone.name else ""
     addr = address_of(rel) if rel else None
@@ -159,7 +179,7 @@ def answer(zones, data):
 
 
 def main(argv):
-    zones, bind, logfile, modes = {}, None, None, {}
+    zones, bind, logfile, modes, control = {}, None, None, {}, None
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -168,6 +188,9 @@ def main(argv):
             i += 2
         elif a == "-l":
             logfile = argv[i + 1].lstrip("+")
+            i += 2
+        elif a == "--control":
+            control = argv[i + 1]
             i += 2
         elif a in ("--silent", "--servfail", "--truncate"):
             modes[argv[i + 1]] = a[2:]
@@ -197,7 +220,8 @@ def main(argv):
             data, peer = sock.recvfrom(4096)
         except socket.timeout:
             continue
-        out, qname = answer(zones.values(), data)
+        override = control_modes(control) if control else None
+        out, qname = answer(zones.values(), data, override)
         if log and qname is not None:
             log.write("%s\n" % qname)
         if out:
