@@ -19,14 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 #include "fmt.h"
+#include "endpoint.h"
 #include "log.h"
 #include "server.h"
 
@@ -95,38 +91,18 @@ static void load_file(const char *path)
   if (!nlines) die_msg(EXIT_TEMP, "no requests in", path);
 }
 
-static int dial(const char *unixpath, const char *inet)
+static int connect_to(const char *unixpath, const char *inet)
 {
+  const char *where = unixpath ? unixpath : inet;
+  char spec[256];
   int fd;
 
-  if (unixpath) {
-    struct sockaddr_un sun;
-
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", unixpath);
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-      die_sys(EXIT_TEMP, "connect to", unixpath);
-  } else {
-    struct sockaddr_in sin;
-    char host[64];
-    const char *colon = strrchr(inet, ':');
-
-    if (!colon || (size_t)(colon - inet) >= sizeof host)
-      die_msg(EXIT_PERM, "want ADDR:PORT:", inet);
-    memcpy(host, inet, (size_t)(colon - inet));
-    host[colon - inet] = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-      die_msg(EXIT_PERM, "bad address:", inet);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
-      die_sys(EXIT_TEMP, "connect to", inet);
-  }
-  return fd;
+  if (strlen(where) >= sizeof spec - 5)
+    die_msg(EXIT_PERM, "address too long:", where);
+  snprintf(spec, sizeof spec, "%s%s", unixpath ? "unix:" : "", where);
+  if ((fd = dial(spec)) >= 0) return fd;
+  if (errno == EINVAL) die_msg(EXIT_PERM, "want ADDR:PORT:", where);
+  die_sys(EXIT_TEMP, "connect to", where);
 }
 
 #define PUT(s) (memcpy(p, s, sizeof s - 1), p += sizeof s - 1)
@@ -240,7 +216,7 @@ int main(int argc, char **argv)
   load_file(file);
   lat = calloc(n, sizeof *lat);
   if (!lat) die_sys(EXIT_TEMP, "allocate", "latencies");
-  for (i = 0; i < conns; i++) c[i].fd = dial(unixpath, inet);
+  for (i = 0; i < conns; i++) c[i].fd = connect_to(unixpath, inet);
   t0 = now_usec();
   cpu0 = cpu_seconds();
   tend = t0 + limit_s * 1000000ULL;
