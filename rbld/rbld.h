@@ -235,17 +235,18 @@ size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
 
 /* A compact sorted table of 32-bit keys, each with a value index.  The
  * top B bits of a key select a slot of idx (B grows with the table, up
- * to 16, so a small table's index stays in cache); with B = 16 only the
- * low 16 bits of each key are kept (lo16), otherwise the whole key
- * (k32).  Value indexes take 1, 2 or 4 bytes.  A lookup reads one slot
- * and about one cache line of keys. */
+ * to 16, so a small table's index stays in cache).  With B = 16 each
+ * key is a cell of kv: its low 16 bits and its value side by side;
+ * otherwise keys are whole (k32) and values apart (val).  Value indexes
+ * take 1, 2 or 4 bytes.  A lookup reads one slot and about one cache
+ * line of keys. */
 struct ktab {
   uint32_t *idx;             /* (1 << bits) + 1 slots */
-  uint32_t *c8;              /* 257 slots: idx on the top 8 bits only */
-  uint16_t *lo16;
+  uint32_t *c12;             /* 4097 slots: idx on the top 12 bits only
+                                (kv tables) */
   uint32_t *k32;
   void *val;
-  uint8_t *kv;               /* lo16 and a 1-byte value side by side */
+  uint8_t *kv;               /* cells: low 16 bits of key, value */
   int vw, bits;
   size_t cw;                 /* bytes of a kv cell: 2 + vw */
   size_t n;

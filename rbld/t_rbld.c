@@ -422,9 +422,64 @@ static void t_ktab(void)
   }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* the big-table build (counted into slots, each slot sorted alone)
+ * against qsort: random keys in random order, one /16 crowded with
+ * 3000 keys (a slot sorted by qsort), repeated keys with several values
+ * and exact duplicates, exclusions (value 0) that must come first */
+static void t_ktab_big(void)
+{
+  const size_t n = 700000;
+  uint64_t *v = malloc(n * sizeof *v), *ref = malloc(n * sizeof *ref);
+  uint32_t x = 12345;
+  size_t i, m, p, bad = 0;
+  struct ktab t;
+
+  if (!v || !ref) { test_ok(0, "ktab big: memory"); return; }
+  for (i = 0; i < n; i++) {
+    x = x * 1103515245u + 12345u;
+    if (i % 200 == 0) v[i] = v[i / 2] ^ 1;           /* same key, new value */
+    else if (i % 301 == 0) v[i] = v[i / 3];          /* exact duplicate */
+    else if (i % 233 == 0) v[i] = (v[i - 1] >> 32) << 32;   /* exclusion */
+    else if (i % 5 == 0 && i < 15000)
+      v[i] = (uint64_t)(0xc0a80000u | (x >> 16)) << 32 | (x & 0xffff);
+    else v[i] = (uint64_t)(x ^ (x >> 13) * 77u) << 32 | (1 + x % 70000);
+  }
+  memcpy(ref, v, n * sizeof *v);
+  qsort(ref, n, sizeof *ref, cmp_u64);
+  for (i = 0, m = 0; i < n; i++)
+    if (!m || ref[m - 1] != ref[i]) ref[m++] = ref[i];
+  if (!test_ok(ktab_build(&t, v, n), "ktab big: built")) return;
+  test_num(t.n, m, "ktab big: duplicates dropped");
+  for (i = 0; i < m; i++) {
+    uint32_t k = (uint32_t)(ref[i] >> 32);
+    if (i && (ref[i - 1] >> 32) == k) continue;
+    ktab_prefetch(&t, k);
+    ktab_prefetch_keys(&t, k);
+    p = ktab_find(&t, k);
+    for (; i < m && (uint32_t)(ref[i] >> 32) == k; i++, p++)
+      if (p >= t.n || !ktab_key(&t, p, k) ||
+          ktab_val(&t, p) != (uint32_t)ref[i]) bad++;
+    if (ktab_key(&t, p, k)) bad++;
+    if ((i >= m || (uint32_t)(ref[i] >> 32) != k + 1) &&
+        ktab_find(&t, k + 1) != t.n) bad++;
+    i--;
+  }
+  test_num(bad, 0, "ktab big: every key, every value, in order");
+  ktab_free(&t);
+  free(ref);
+}
+
 int main(void)
 {
   t_ktab();
+  t_ktab_big();
   t_ip4range();
   t_ip6();
   t_time();
