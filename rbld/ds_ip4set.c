@@ -138,9 +138,14 @@ static int line(struct dataset *ds, char *s, struct dsctx *c)
   if (*s == ':') return default_line(c, s);
   if (*s == '!') { excl = 1; s = skipspace(s + 1); }
   if (bare_addr(s, &a)) {
+    struct vec64 *b0 = &set->b[0];
     v = 0;
-    if (!excl && !(v = rrtab_add(&set->rr, c->def_rr))) return 0;
-    return vec64_push(&set->b[0], (uint64_t)a << 32 | v);
+    if (!excl) {
+      if (set->rr.n && c->def_rr == set->rr.last) v = set->rr.lasti;
+      else if (!(v = rrtab_add(&set->rr, c->def_rr))) return 0;
+    }
+    if (b0->n < b0->a) { b0->v[b0->n++] = (uint64_t)a << 32 | v; return 1; }
+    return vec64_push(b0, (uint64_t)a << 32 | v);
   }
   if (!ip4_entry(c, &s, &a, &b)) return 1;
   if (!entry_value(c, s, excl, &rr)) return !c->fatal;
