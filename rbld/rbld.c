@@ -177,7 +177,6 @@ static void *worker_run(void *arg)
                    w->nfd > 1 ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
       if (n <= 0) continue;
       struct zoneset *zs = hold(w);
-      snapshot_prefetch(zs);
       for (i = 0, m = 0; i < (unsigned)n; i++) {
         struct peer p = { (struct sockaddr *)&from[i],
                           rm[i].msg_hdr.msg_namelen };

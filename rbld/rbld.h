@@ -206,21 +206,12 @@ struct zone {
   unsigned nns;
   uint32_t nsttl;
 };
-#define HOT_MAX 192
 struct zoneset {
   struct zone *z;
   unsigned nz;
   struct dataset *gacl;
   time_t now;
-  /* the cache lines most answers read before they reach the data
-   * itself (zones, datasets, their SOA, NS and TXT variables), each
-   * behind a pointer behind a pointer: a worker asks for all of them at
-   * once when a batch arrives, since at a moderate rate they are out of
-   * cache by then and would otherwise be missed one after another */
-  const void **hot;
-  unsigned nhot;
 };
-void snapshot_prefetch(const struct zoneset *zs);
 extern const char *version_text;   /* NULL: refuse version.bind */
 
 /* ---- helpers for the sorted-array types (sort.c) ---- */
@@ -251,7 +242,7 @@ size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
  * line of keys. */
 struct ktab {
   uint32_t *idx;             /* (1 << bits) + 1 slots */
-  uint32_t *c12;             /* 4097 slots: idx on the top 12 bits only
+  uint32_t *c10;             /* 1025 slots: idx on the top 10 bits only
                                 (kv tables) */
   uint32_t *k32;
   void *val;

@@ -187,62 +187,6 @@ static void zone_meta(struct zone *z, time_t now)
   if (z->soa) z->serial = z->soa->serial ? z->soa->serial : (uint32_t)stamp;
 }
 
-static void hot_add(struct zoneset *zs, const void *p, size_t n)
-{
-  uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, e = (uintptr_t)p + n;
-
-  for (; p && a < e && zs->nhot < HOT_MAX; a += 64)
-    zs->hot[zs->nhot++] = (const void *)a;
-}
-
-static void hot_dn(struct zoneset *zs, const uint8_t *dn)
-{
-  if (dn) hot_add(zs, dn, dn_len(dn));
-}
-
-/* a dataset's own lines, its type's, the first of its data (where the
- * types keep their tables' descriptions), its specials */
-static void hot_ds(struct zoneset *zs, const struct dataset *ds)
-{
-  unsigned i;
-
-  for (; ds; ds = ds->parent) {
-    hot_add(zs, ds, sizeof *ds);
-    hot_add(zs, ds->type, sizeof *ds->type);
-    hot_add(zs, ds->d, 320);
-    if (ds->soa) {
-      hot_add(zs, ds->soa, sizeof *ds->soa);
-      hot_dn(zs, ds->soa->odn);
-      hot_dn(zs, ds->soa->pdn);
-    }
-    for (i = 0; i < ds->nns; i++) hot_dn(zs, ds->ns[i]);
-    for (i = 0; i <= SUBST_BASE; i++)
-      if (ds->subst[i]) hot_add(zs, ds->subst[i], strlen(ds->subst[i]) + 1);
-  }
-}
-
-static void hot_build(struct zoneset *zs)
-{
-  unsigned i, j;
-
-  hot_add(zs, zs, sizeof *zs);
-  hot_add(zs, zs->z, zs->nz * sizeof *zs->z);
-  for (i = 0; i < zs->nz; i++) {
-    const struct zone *z = &zs->z[i];
-    hot_add(zs, z->ds, z->nds * sizeof *z->ds);
-    for (j = 0; j < z->nds; j++) hot_ds(zs, z->ds[j]);
-    hot_ds(zs, z->acl);
-  }
-  hot_ds(zs, zs->gacl);
-}
-
-void snapshot_prefetch(const struct zoneset *zs)
-{
-  unsigned i;
-
-  for (i = 0; i < zs->nhot; i++) __builtin_prefetch(zs->hot[i]);
-}
-
 struct zoneset *snapshot_build(const struct config *c)
 {
   struct zoneset *zs = calloc(1, sizeof *zs);
@@ -265,7 +209,6 @@ struct zoneset *snapshot_build(const struct config *c)
     zone_meta(z, zs->now);
   }
   zs->gacl = c->gacl >= 0 ? c->s[c->gacl].cur : NULL;
-  if ((zs->hot = malloc(HOT_MAX * sizeof *zs->hot))) hot_build(zs);
   return zs;
 }
 
@@ -276,7 +219,6 @@ void snapshot_free(struct zoneset *zs)
   if (!zs) return;
   for (i = 0; i < zs->nz; i++) free(zs->z[i].ds);
   free(zs->z);
-  free(zs->hot);
   free(zs);
 }
 
