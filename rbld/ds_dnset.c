@@ -328,5 +328,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_dnset = {
-  "dnset", 0, start, line, finish, query, release
+  "dnset", 0, start, line, finish, query, release, NULL
 };

@@ -91,5 +91,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_ip4trie = {
-  "ip4trie", DSTF_IP4REV, start, line, finish, query, release
+  "ip4trie", DSTF_IP4REV, start, line, finish, query, release, NULL
 };

@@ -75,5 +75,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_ip6trie = {
-  "ip6trie", DSTF_IP6REV, start, line, finish, query, release
+  "ip6trie", DSTF_IP6REV, start, line, finish, query, release, NULL
 };

@@ -266,6 +266,10 @@ static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
   char *nl, *line;
 
   for (;;) {
+    if (ds->type->bulk && !c->sub && !skipping) {
+      start += ds->type->bulk(ds, c, buf + start, buf + end);
+      if (c->fatal) return 0;
+    }
     nl = memchr(buf + start, '\n', end - start);
     if (!nl && !eof) {
       if (start) {

@@ -98,6 +98,11 @@ struct dstype {
   int (*query)(const struct dataset *ds, const struct qinfo *qi,
                struct answer *a);
   void (*release)(struct dataset *ds);
+  /* optional: reads as many whole lines of the commonest form as it can
+   * from [p, end) in one loop, returns the bytes used (0: none; the
+   * next line then goes to line()); sets c->fatal when out of memory */
+  size_t (*bulk)(struct dataset *ds, struct dsctx *c, const char *p,
+                 const char *end);
 };
 extern const struct dstype dst_ip4set, dst_ip4tset, dst_dnset, dst_ip4trie,
   dst_ip6trie, dst_ip6tset, dst_generic, dst_combined, dst_acl;

@@ -379,6 +379,64 @@ static void t_bigtable(void)
   config_free(&bcfg);
 }
 
+/* the bulk reader of bare addresses, over more than one read buffer:
+ * address 10.0.0.0 + 3i on line i, bare, except that every 1000th line
+ * carries a value (:3:), every 1000th + 1 is excluded instead, every
+ * 1000th + 2 has a CR before its newline and every 1000th + 3 leading
+ * zeros; a line "300.1.1.1" in between is refused, not read as 44.1.1.1 */
+static void t_bulk(void)
+{
+  struct config bcfg;
+  struct zoneset *big;
+  char dir[] = "/tmp/t_rbld_bulk.XXXXXX", path[128], spec[200];
+  static uint8_t q[600], out[4096];
+  const char *err;
+  unsigned i, bad = 0, n = 150000;
+  FILE *f;
+
+  memset(&bcfg, 0, sizeof bcfg);
+  if (!mkdtemp(dir)) exit(111);
+  snprintf(path, sizeof path, "%s/bulk", dir);
+  f = fopen(path, "w");
+  for (i = 0; i < n; i++) {
+    uint32_t a = 0x0a000000u + i * 3;
+    unsigned k = i % 1000;
+    fprintf(f, k == 1 ? "!" : "");
+    fprintf(f, k == 3 ? "%03u.%03u.%03u.%03u" : "%u.%u.%u.%u", a >> 24,
+            (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    fprintf(f, k == 0 ? " :3:\n" : k == 2 ? "\r\n" : "\n");
+    if (i == 77777) fprintf(f, "300.1.1.1\n");
+  }
+  fclose(f);
+  bcfg.gacl = -1;
+  snprintf(spec, sizeof spec, "bulk.example:ip4set:%s", path);
+  if (!config_add(&bcfg, spec, &err) || config_check(&bcfg, 1) < 0 ||
+      !(big = snapshot_build(&bcfg))) exit(111);
+  unlink(path);
+  rmdir(dir);
+  for (i = 0; i < n + 10; i++) {
+    uint32_t a = 0x0a000000u + i * 3 + (i % 7 == 6);
+    char name[80];
+    size_t len;
+    int zi, rc, want = i < n && i % 7 != 6 ? (i % 1000 == 1 ? 3 : 0) : 3;
+    snprintf(name, sizeof name, "%u.%u.%u.%u.bulk.example", a & 255,
+             (a >> 8) & 255, (a >> 16) & 255, a >> 24);
+    len = mkq(q, name, 1, 0, 0);
+    len = reply(big, q, len, out, sizeof out, 0, NULL, &zi, &rc);
+    if (rc != want || (!rc && out[len - 1] != (i % 1000 == 0 ? 3 : 2))) {
+      if (!bad) printf("# first wrong: %s rc=%d\n", name, rc);
+      bad++;
+    }
+  }
+  snprintf(spec, sizeof spec, "1.1.1.44.bulk.example");
+  i = (unsigned)mkq(q, spec, 1, 0, 0);
+  reply(big, q, i, out, sizeof out, 0, NULL, &(int){0}, &(int){0});
+  test_num(bad, 0, "bare addresses in bulk: 150010 lookups right");
+  test_num(out[3] & 15, 3, "bulk: 300.1.1.1 refused");
+  snapshot_free(big);
+  config_free(&bcfg);
+}
+
 /* ktab against a plain scan, for each index width and cell layout:
  * sparse keys (small index), keys crowded into one /16 (the top bits
  * alone would leave long slots), values of 1, 2 and 4 bytes, repeated
@@ -489,6 +547,7 @@ int main(void)
   t_reply();
   t_malformed();
   t_bigtable();
+  t_bulk();
   snapshot_free(zs);
   config_free(&cfg);
   return test_done();
