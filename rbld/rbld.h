@@ -290,6 +290,17 @@ const struct pent *ptab_find(const struct ptab *t, const uint8_t key[16],
                              int maxbits);
 void ptab_free(struct ptab *t);
 
+/* ip4trie and ip6trie: the same table and entry syntax, their own key
+ * parser (ptab.c) */
+struct trie { struct ptab t; struct rrtab rr; };
+typedef int trie_keyfn(struct dsctx *c, char **sp, uint8_t key[16],
+                       int *bits);
+int trie_start(struct dataset *ds, struct dsctx *c);
+int trie_entry(struct dataset *ds, char *s, struct dsctx *c,
+               trie_keyfn *key);
+int trie_finish(struct dataset *ds, struct dsctx *c);
+void trie_release(struct dataset *ds);
+
 /* type-specific entry points used across files */
 struct dataset *ds_reload(const struct dataset *old);
 int combined_newset(struct dataset *ds, char *w, struct dsctx *c);
