@@ -188,5 +188,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_combined = {
-  "combined", 0, start, line, finish, query, release
+  "combined", 0, start, line, finish, query, release, NULL
 };

@@ -98,6 +98,39 @@ static void labels(struct dnhash *h, unsigned nlab)
   if (nlab < h->minlab) h->minlab = nlab;
 }
 
+/* parse_dn, dn_lower and dn_labels in one pass (the names are most of
+ * the load): the name at s to lowercased wire form; NULL when it is not
+ * a valid name, else what follows it.  A name that would not fit stops
+ * being copied as soon as it is known not to. */
+static char *name_lower(char *s, uint8_t *dn, unsigned *len,
+                        unsigned *nlab)
+{
+  size_t lab = 0, o = 1, l;
+  unsigned n = 0;
+  char *p;
+
+  for (p = s; ; p++) {
+    uint8_t ch = (uint8_t)*p;
+    if (ch == '.' || ch == 0 || ISSPACE(ch)) {
+      l = o - lab - 1;
+      if (ch != '.' && l == 0) break;          /* after a final dot */
+      if (l == 0 || l > 63 || lab + l + 2 > DN_MAX) return NULL;
+      dn[lab] = (uint8_t)l;
+      lab = o++;
+      n++;
+      if (ch != '.') break;
+      continue;
+    }
+    if (o >= DN_MAX) return NULL;
+    dn[o++] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
+  }
+  if (!n) return NULL;
+  dn[lab] = 0;
+  *len = (unsigned)lab + 1;
+  *nlab = n;
+  return skipspace(p);
+}
+
 static int line(struct dataset *ds, char *s, struct dsctx *c)
 {
   struct dnset *set = ds->d;
@@ -113,14 +146,12 @@ static int line(struct dataset *ds, char *s, struct dsctx *c)
   if (*s == '.') { wild = plain = 1; s++; }
   else if (s[0] == '*' && s[1] == '.') { wild = 1; plain = 0; s += 2; }
   else { wild = 0; plain = 1; }
-  if (!(s = parse_dn(s, dn, &len)) || len == 1) {
+  if (!(s = name_lower(s, dn, &len, &nlab))) {
     ds_warn(c, "invalid domain name");
     return 1;
   }
-  dn_lower(dn);
   if (!entry_value(c, s, excl, &rr)) return !c->fatal;
   if (rr && !(v = rrtab_add(&set->rr, rr))) return 0;
-  nlab = dn_labels(dn);
   if (plain) {
     if ((off = record(set, dn, len - 1, v)) < 0 ||
         !push(&set->lp, (uint32_t)off)) return 0;
@@ -139,16 +170,39 @@ static int same_name(const uint8_t *r, const uint8_t *dn, unsigned len0)
   return r[R_LEN] == len0 && !memcmp(r + R_NAME, dn, len0);
 }
 
-/* Every record of the list into the table; a repeated name is chained
- * behind its first record, an identical (name, value) dropped. */
 static uint32_t tag(const struct dnhash *h, uint32_t hv)
 {
   return h->obits >= 32 ? 0 : (hv >> h->obits) << h->obits;
 }
 
+static void insert(struct dnset *s, struct dnhash *h, uint32_t off,
+                   uint32_t hv)
+{
+  uint8_t *r = s->blob + off, *q;
+  uint32_t k = hv & h->mask;
+
+  for (;; k = (k + 1) & h->mask) {
+    if (!h->slot[k]) { h->slot[k] = tag(h, hv) | (off + 1); return; }
+    if ((h->slot[k] & ~h->omask) != tag(h, hv)) continue;
+    q = s->blob + (h->slot[k] & h->omask) - 1;
+    if (!same_name(q, r + R_NAME, r[R_LEN])) continue;
+    for (;;) {                         /* walk the chain, then append */
+      if (get32(q + R_V) == get32(r + R_V)) return;
+      if (!get32(q + R_NEXT)) { set32(q + R_NEXT, off + 1); return; }
+      q = s->blob + get32(q + R_NEXT) - 1;
+    }
+  }
+}
+
+#define AHEAD 16
+
+/* Every record of the list into the table; a repeated name is chained
+ * behind its first record, an identical (name, value) dropped.  The
+ * slots are random reads: each is asked for AHEAD records early. */
 static int build(struct dnset *s, struct dnhash *h, struct offs *o)
 {
   size_t size = 16, i;
+  uint32_t hv[AHEAD];
 
   while (size < o->n * 2) size *= 2;
   if (!(h->slot = big_alloc(size * sizeof *h->slot))) return 0;
@@ -156,21 +210,13 @@ static int build(struct dnset *s, struct dnhash *h, struct offs *o)
   h->mask = (uint32_t)size - 1;
   for (h->obits = 1; h->obits < 32 && (s->bn + 1) >> h->obits; h->obits++) ;
   h->omask = h->obits >= 32 ? 0xffffffffu : (1u << h->obits) - 1;
-  for (i = 0; i < o->n; i++) {
-    uint8_t *r = s->blob + o->v[i];
-    uint32_t hv = hash(r + R_NAME, r[R_LEN]), k = hv & h->mask;
-    for (;; k = (k + 1) & h->mask) {
-      uint8_t *q;
-      if (!h->slot[k]) { h->slot[k] = tag(h, hv) | (o->v[i] + 1); break; }
-      if ((h->slot[k] & ~h->omask) != tag(h, hv)) continue;
-      q = s->blob + (h->slot[k] & h->omask) - 1;
-      if (!same_name(q, r + R_NAME, r[R_LEN])) continue;
-      for (;;) {                       /* walk the chain, then append */
-        if (get32(q + R_V) == get32(r + R_V)) break;
-        if (!get32(q + R_NEXT)) { set32(q + R_NEXT, o->v[i] + 1); break; }
-        q = s->blob + get32(q + R_NEXT) - 1;
-      }
-      break;
+  for (i = 0; i < o->n + AHEAD; i++) {
+    if (i >= AHEAD)
+      insert(s, h, o->v[i - AHEAD], hv[(i - AHEAD) % AHEAD]);
+    if (i < o->n) {
+      const uint8_t *r = s->blob + o->v[i];
+      hv[i % AHEAD] = hash(r + R_NAME, r[R_LEN]);
+      __builtin_prefetch(&h->slot[hv[i % AHEAD] & h->mask]);
     }
   }
   free(o->v);
@@ -282,5 +328,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_dnset = {
-  "dnset", 0, start, line, finish, query, release
+  "dnset", 0, start, line, finish, query, release, NULL
 };

@@ -106,6 +106,28 @@ int default_line(struct dsctx *c, char *s)
   return !c->fatal;
 }
 
+/* "a.b.c.d" and nothing else, by far the commonest line: read in one
+ * go.  0 for anything else (which the general parser then reads, and
+ * reads the same way where both apply). */
+static int bare_addr(const char *s, uint32_t *a)
+{
+  uint32_t x = 0, o;
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    if (*s < '0' || *s > '9') return 0;
+    o = (uint32_t)(*s++ - '0');
+    while (*s >= '0' && *s <= '9') {
+      o = o * 10 + (uint32_t)(*s++ - '0');
+      if (o > 255) return 0;
+    }
+    x = x << 8 | o;
+    if (*s++ != (i < 3 ? '.' : 0)) return 0;
+  }
+  *a = x;
+  return 1;
+}
+
 static int line(struct dataset *ds, char *s, struct dsctx *c)
 {
   struct ip4set *set = ds->d;
@@ -115,11 +137,54 @@ static int line(struct dataset *ds, char *s, struct dsctx *c)
 
   if (*s == ':') return default_line(c, s);
   if (*s == '!') { excl = 1; s = skipspace(s + 1); }
+  if (bare_addr(s, &a)) {
+    struct vec64 *b0 = &set->b[0];
+    v = 0;
+    if (!excl) {
+      if (set->rr.n && c->def_rr == set->rr.last) v = set->rr.lasti;
+      else if (!(v = rrtab_add(&set->rr, c->def_rr))) return 0;
+    }
+    if (b0->n < b0->a) { b0->v[b0->n++] = (uint64_t)a << 32 | v; return 1; }
+    return vec64_push(b0, (uint64_t)a << 32 | v);
+  }
   if (!ip4_entry(c, &s, &a, &b)) return 1;
   if (!entry_value(c, s, excl, &rr)) return !c->fatal;
   v = 0;
   if (rr && !(v = rrtab_add(&set->rr, rr))) return 0;
   return expand(set, a, b, v);
+}
+
+/* Lines that are "a.b.c.d" and a newline, one after another, as long as
+ * they come: the bulk of a big list, read here without a call or a
+ * copy each.  Anything else (a value, a comment, a CR, a line cut by
+ * the end of the buffer) stops it, and line() reads that line. */
+static size_t bulk(struct dataset *ds, struct dsctx *c, const char *p,
+                   const char *end)
+{
+  struct ip4set *set = ds->d;
+  struct vec64 *b0 = &set->b[0];
+  const char *s = p, *q;
+  uint32_t x, o, v = 0;
+  int i;
+
+  for (;; s = q) {
+    for (q = s, x = 0, i = 0; i < 4; i++) {
+      if (q >= end || *q < '0' || *q > '9') return (size_t)(s - p);
+      o = (uint32_t)(*q++ - '0');
+      while (q < end && *q >= '0' && *q <= '9') {
+        o = o * 10 + (uint32_t)(*q++ - '0');
+        if (o > 255) return (size_t)(s - p);
+      }
+      x = x << 8 | o;
+      if (q >= end || *q++ != (i < 3 ? '.' : '\n')) return (size_t)(s - p);
+    }
+    if (!v && !(v = rrtab_add(&set->rr, c->def_rr))) break;
+    if (b0->n < b0->a) b0->v[b0->n++] = (uint64_t)x << 32 | v;
+    else if (!vec64_push(b0, (uint64_t)x << 32 | v)) break;
+    c->line++;
+  }
+  c->fatal = 1;
+  return (size_t)(s - p);
 }
 
 static int finish(struct dataset *ds, struct dsctx *c)
@@ -176,5 +241,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_ip4set = {
-  "ip4set", DSTF_IP4REV, start, line, finish, query, release
+  "ip4set", DSTF_IP4REV, start, line, finish, query, release, bulk
 };

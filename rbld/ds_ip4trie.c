@@ -4,15 +4,6 @@
 #include <string.h>
 #include "rbld.h"
 
-struct trie { struct ptab t; struct rrtab rr; };
-
-static int start(struct dataset *ds, struct dsctx *c)
-{
-  (void)c;
-  if (!ds->d) ds->d = calloc(1, sizeof(struct trie));
-  return ds->d != NULL;
-}
-
 /* "a.b.c.d/n" (or a prefix): shared with acl */
 int ip4trie_key(struct dsctx *c, char **sp, uint8_t key[16], int *bits)
 {
@@ -41,27 +32,8 @@ int ip4trie_key(struct dsctx *c, char **sp, uint8_t key[16], int *bits)
 
 static int line(struct dataset *ds, char *s, struct dsctx *c)
 {
-  struct trie *t = ds->d;
-  const uint8_t *rr;
-  uint8_t key[16];
-  uint32_t v = 0;
-  int excl = 0, bits;
-
   if (*s == ':') return default_line(c, s);
-  if (*s == '!') { excl = 1; s = skipspace(s + 1); }
-  if (!ip4trie_key(c, &s, key, &bits)) return 1;
-  if (!entry_value(c, s, excl, &rr)) return !c->fatal;
-  if (rr && !(v = rrtab_add(&t->rr, rr))) return 0;
-  return ptab_add(&t->t, key, bits, v);
-}
-
-static int finish(struct dataset *ds, struct dsctx *c)
-{
-  struct trie *t = ds->d;
-
-  (void)c;
-  ds->entries = ptab_finish(&t->t);
-  return 1;
+  return trie_entry(ds, s, c, ip4trie_key);
 }
 
 static int query(const struct dataset *ds, const struct qinfo *qi,
@@ -80,16 +52,7 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
   return Q_FOUND;
 }
 
-static void release(struct dataset *ds)
-{
-  struct trie *t = ds->d;
-
-  ptab_free(&t->t);
-  rrtab_free(&t->rr);
-  free(t);
-  ds->d = NULL;
-}
-
 const struct dstype dst_ip4trie = {
-  "ip4trie", DSTF_IP4REV, start, line, finish, query, release
+  "ip4trie", DSTF_IP4REV, trie_start, line, trie_finish, query,
+  trie_release, NULL
 };

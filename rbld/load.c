@@ -16,6 +16,10 @@
 
 #define MAXWARN 5
 #define LINE_MAX_ 65536
+/* read in big pieces: zlib then reads a plain file straight into the
+ * buffer (no copy through its own), and a line is moved down once per
+ * megabyte rather than once per 64 KB */
+#define READ_BUF (1024 * 1024 + LINE_MAX_)
 
 static const struct dstype *const types[] = {
   &dst_ip4set, &dst_ip4tset, &dst_dnset, &dst_ip4trie, &dst_ip6trie,
@@ -262,6 +266,10 @@ static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
   char *nl, *line;
 
   for (;;) {
+    if (ds->type->bulk && !c->sub && !skipping) {
+      start += ds->type->bulk(ds, c, buf + start, buf + end);
+      if (c->fatal) return 0;
+    }
     nl = memchr(buf + start, '\n', end - start);
     if (!nl && !eof) {
       if (start) {
@@ -269,7 +277,7 @@ static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
         end -= start; start = 0;
       }
       if (end < LINE_MAX_) {
-        n = gzread(gz, buf + end, (unsigned)(LINE_MAX_ - end));
+        n = gzread(gz, buf + end, (unsigned)(READ_BUF - end));
         if (n < 0) { ds_warn(c, "read error (corrupt compressed data?)");
                      return 0; }
         if (n == 0 && !gz_complete(gz, c)) return 0;
@@ -367,7 +375,7 @@ int ds_load(struct dataset *ds)
 
   memset(&c, 0, sizeof c);
   c.ds = ds;
-  if (!(c.buf = malloc(LINE_MAX_ + 1))) return 0;
+  if (!(c.buf = malloc(READ_BUF + 1))) return 0;
   for (i = 0; ok && i < ds->nfile; i++) ok = load_file(ds, i, &c);
   free(c.buf);
   c.buf = NULL;

@@ -101,3 +101,46 @@ void ptab_free(struct ptab *t)
   for (b = 0; b <= 128; b++) free(t->e[b]);
   memset(t, 0, sizeof *t);
 }
+
+int trie_start(struct dataset *ds, struct dsctx *c)
+{
+  (void)c;
+  if (!ds->d) ds->d = calloc(1, sizeof(struct trie));
+  return ds->d != NULL;
+}
+
+/* "[!]prefix [value]", after the type's own check for a ':' line */
+int trie_entry(struct dataset *ds, char *s, struct dsctx *c,
+               trie_keyfn *key)
+{
+  struct trie *t = ds->d;
+  const uint8_t *rr;
+  uint8_t k[16];
+  uint32_t v = 0;
+  int excl = 0, bits;
+
+  if (*s == '!') { excl = 1; s = skipspace(s + 1); }
+  if (!key(c, &s, k, &bits)) return 1;
+  if (!entry_value(c, s, excl, &rr)) return !c->fatal;
+  if (rr && !(v = rrtab_add(&t->rr, rr))) return 0;
+  return ptab_add(&t->t, k, bits, v);
+}
+
+int trie_finish(struct dataset *ds, struct dsctx *c)
+{
+  struct trie *t = ds->d;
+
+  (void)c;
+  ds->entries = ptab_finish(&t->t);
+  return 1;
+}
+
+void trie_release(struct dataset *ds)
+{
+  struct trie *t = ds->d;
+
+  ptab_free(&t->t);
+  rrtab_free(&t->rr);
+  free(t);
+  ds->d = NULL;
+}

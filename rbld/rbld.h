@@ -98,6 +98,11 @@ struct dstype {
   int (*query)(const struct dataset *ds, const struct qinfo *qi,
                struct answer *a);
   void (*release)(struct dataset *ds);
+  /* optional: reads as many whole lines of the commonest form as it can
+   * from [p, end) in one loop, returns the bytes used (0: none; the
+   * next line then goes to line()); sets c->fatal when out of memory */
+  size_t (*bulk)(struct dataset *ds, struct dsctx *c, const char *p,
+                 const char *end);
 };
 extern const struct dstype dst_ip4set, dst_ip4tset, dst_dnset, dst_ip4trie,
   dst_ip6trie, dst_ip6tset, dst_generic, dst_combined, dst_acl;
@@ -235,17 +240,18 @@ size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
 
 /* A compact sorted table of 32-bit keys, each with a value index.  The
  * top B bits of a key select a slot of idx (B grows with the table, up
- * to 16, so a small table's index stays in cache); with B = 16 only the
- * low 16 bits of each key are kept (lo16), otherwise the whole key
- * (k32).  Value indexes take 1, 2 or 4 bytes.  A lookup reads one slot
- * and about one cache line of keys. */
+ * to 16, so a small table's index stays in cache).  With B = 16 each
+ * key is a cell of kv: its low 16 bits and its value side by side;
+ * otherwise keys are whole (k32) and values apart (val).  Value indexes
+ * take 1, 2 or 4 bytes.  A lookup reads one slot and about one cache
+ * line of keys. */
 struct ktab {
   uint32_t *idx;             /* (1 << bits) + 1 slots */
-  uint32_t *c8;              /* 257 slots: idx on the top 8 bits only */
-  uint16_t *lo16;
+  uint32_t *c10;             /* 1025 slots: idx on the top 10 bits only
+                                (kv tables) */
   uint32_t *k32;
   void *val;
-  uint8_t *kv;               /* lo16 and a 1-byte value side by side */
+  uint8_t *kv;               /* cells: low 16 bits of key, value */
   int vw, bits;
   size_t cw;                 /* bytes of a kv cell: 2 + vw */
   size_t n;
@@ -283,6 +289,17 @@ unsigned long ptab_finish(struct ptab *t);
 const struct pent *ptab_find(const struct ptab *t, const uint8_t key[16],
                              int maxbits);
 void ptab_free(struct ptab *t);
+
+/* ip4trie and ip6trie: the same table and entry syntax, their own key
+ * parser (ptab.c) */
+struct trie { struct ptab t; struct rrtab rr; };
+typedef int trie_keyfn(struct dsctx *c, char **sp, uint8_t key[16],
+                       int *bits);
+int trie_start(struct dataset *ds, struct dsctx *c);
+int trie_entry(struct dataset *ds, char *s, struct dsctx *c,
+               trie_keyfn *key);
+int trie_finish(struct dataset *ds, struct dsctx *c);
+void trie_release(struct dataset *ds);
 
 /* type-specific entry points used across files */
 struct dataset *ds_reload(const struct dataset *old);

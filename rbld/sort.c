@@ -216,6 +216,120 @@ static int short_slots(const uint64_t *v, size_t n, int bits)
 
 static size_t up8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+static inline void put_cell(uint8_t *c, uint32_t lo, uint32_t x, int vw)
+{
+  c[0] = (uint8_t)lo;
+  c[1] = (uint8_t)(lo >> 8);
+  c[2] = (uint8_t)x;
+  if (vw > 1) c[3] = (uint8_t)(x >> 8);
+  if (vw > 2) { c[4] = (uint8_t)(x >> 16); c[5] = (uint8_t)(x >> 24); }
+}
+
+static inline uint64_t get_cell(const uint8_t *c, int vw)
+{
+  uint64_t x = c[2];
+
+  if (vw > 1) x |= (uint64_t)c[3] << 8;
+  if (vw > 2) x |= (uint64_t)c[4] << 16 | (uint64_t)c[5] << 24;
+  return ((uint64_t)c[0] | (uint64_t)c[1] << 8) << 32 | x;
+}
+
+static void isort64(uint64_t *v, size_t n)
+{
+  size_t i, j;
+
+  for (i = 1; i < n; i++) {
+    uint64_t x = v[i];
+    for (j = i; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+/* Each slot of a big table in order: its cells out, sorted (key, then
+ * value, so an exclusion comes first), duplicates dropped, back in at
+ * o, which never passes the slot's start; idx[h] becomes the new start.
+ * Returns the number of cells kept.  VW is a constant where this is
+ * inlined, so the cell loops have no branches on it. */
+static inline size_t sort_slots_vw(struct ktab *t, uint64_t *tmp,
+                                   const int VW)
+{
+  const size_t cw = 2 + (size_t)VW;
+  size_t o = 0, i, m, lo, hi;
+  uint32_t h;
+
+  for (h = 0; h < 65536; h++) {
+    lo = t->idx[h];
+    hi = t->idx[h + 1];
+    t->idx[h] = (uint32_t)o;
+    for (m = 0, i = lo; i < hi; i++)
+      tmp[m++] = get_cell(t->kv + cw * i, VW);
+    if (m > 64) qsort(tmp, m, sizeof *tmp, cmp64);
+    else isort64(tmp, m);
+    for (i = 0; i < m; i++) {
+      if (i && tmp[i] == tmp[i - 1]) continue;
+      put_cell(t->kv + cw * o++, (uint32_t)(tmp[i] >> 32),
+               (uint32_t)tmp[i], VW);
+    }
+  }
+  t->idx[65536] = (uint32_t)o;
+  return o;
+}
+
+static size_t sort_slots(struct ktab *t, uint64_t *tmp)
+{
+  if (t->vw == 1) return sort_slots_vw(t, tmp, 1);
+  if (t->vw == 2) return sort_slots_vw(t, tmp, 2);
+  return sort_slots_vw(t, tmp, 4);
+}
+
+/* A table with more than 8 keys a /16 on average always gets the 16-bit
+ * index, so it is built without sorting it whole: one pass counts the
+ * keys of each /16 (which is the index), one drops each key's cell in
+ * its slot, then each slot, short and in cache, is sorted on its own.
+ * No second copy of the keys, and about three times faster than
+ * sorting them all first. */
+static int build_big(struct ktab *t, uint64_t *v, size_t n)
+{
+  uint32_t maxv = 0, *next, h;
+  size_t i, ib, kb, most = 0, k;
+  uint64_t *tmp;
+
+  if (!(next = malloc(65537 * sizeof *next))) return 0;
+  memset(next, 0, 65537 * sizeof *next);
+  for (i = 0; i < n; i++) {
+    next[v[i] >> 48]++;
+    if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
+  }
+  for (h = 0; h < 65536; h++) if (next[h] > most) most = next[h];
+  t->bits = 16;
+  t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
+  t->cw = 2 + (size_t)t->vw;
+  ib = up8((65537 + 1025) * sizeof *t->idx);
+  kb = up8(n * t->cw + 192);
+  tmp = malloc(most * sizeof *tmp);
+  if (!tmp || !(t->mem = big_alloc(ib + kb))) {
+    free(tmp); free(next); return 0;
+  }
+  t->idx = t->mem;
+  t->c10 = t->idx + 65537;
+  t->kv = (uint8_t *)t->mem + ib;
+  for (k = 0, h = 0; h < 65536; h++) {
+    uint32_t c = next[h];
+    t->idx[h] = next[h] = (uint32_t)k;
+    k += c;
+  }
+  t->idx[65536] = (uint32_t)n;
+  for (i = 0; i < n; i++)
+    put_cell(t->kv + t->cw * next[v[i] >> 48]++, (uint32_t)(v[i] >> 32),
+             (uint32_t)v[i], t->vw);
+  free(next);
+  free(v);
+  t->n = sort_slots(t, tmp);
+  free(tmp);
+  for (h = 0; h <= 1024; h++) t->c10[h] = t->idx[h << 6];
+  return 1;
+}
+
 int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 {
   uint32_t maxv = 0;
@@ -225,48 +339,25 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 
   memset(t, 0, sizeof *t);
   if (!n) { free(v); return 1; }
+  if ((n >> 16) > 8) return build_big(t, v, n);
   if (!bucket_sort(v, n, tmp)) return 0;
   for (i = 0, o = 0; i < n; i++)              /* drop duplicates */
     if (!o || v[o - 1] != v[i]) v[o++] = v[i];
   n = o;
   for (t->bits = 8; t->bits < 16 && !short_slots(v, n, t->bits); t->bits++) ;
+  if (t->bits == 16) return build_big(t, v, n);
   for (i = 0; i < n; i++) if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
   t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
-  /* index, keys and values in one block, so a big table can sit on
-   * huge pages: a lookup then costs its cache misses but no page walks */
-  ib = up8(((1u << t->bits) + 1 + 257) * sizeof *t->idx);
-  t->cw = 2 + t->vw;
-  if (t->bits == 16) { kb = up8(n * t->cw + 192); vb = 0; }
-  else { kb = up8(n * (t->bits == 16 ? 2 : 4)); vb = n * (size_t)t->vw; }
+  ib = up8(((1u << t->bits) + 1) * sizeof *t->idx);
+  kb = up8(n * 4);
+  vb = n * (size_t)t->vw;
   if (!(m = t->mem = big_alloc(ib + kb + vb))) return 0;
   t->idx = (uint32_t *)(void *)m;
   reindex(t, v, n);
-  t->c8 = t->idx + (1u << t->bits) + 1;
-  for (i = 0; i <= 256; i++) t->c8[i] = t->idx[i << (t->bits - 8)];
-  if (t->bits == 16) {
-    /* the big tables: the key's low 16 bits and the value in one cell
-     * (3, 4 or 6 bytes), so a listed address costs one cache line, not
-     * two */
-    t->kv = m + ib;
-    for (i = 0; i < n; i++) {
-      uint8_t *c = t->kv + t->cw * i;
-      uint32_t x = (uint32_t)v[i];
-      c[0] = (uint8_t)(v[i] >> 32);
-      c[1] = (uint8_t)(v[i] >> 40);
-      c[2] = (uint8_t)x;
-      if (t->vw > 1) c[3] = (uint8_t)(x >> 8);
-      if (t->vw > 2) { c[4] = (uint8_t)(x >> 16); c[5] = (uint8_t)(x >> 24); }
-    }
-    t->n = n;
-    free(v);
-    return 1;
-  }
-  if (t->bits == 16) t->lo16 = (uint16_t *)(void *)(m + ib);
-  else t->k32 = (uint32_t *)(void *)(m + ib);
+  t->k32 = (uint32_t *)(void *)(m + ib);
   t->val = m + ib + kb;
   for (i = 0; i < n; i++) {
-    if (t->lo16) t->lo16[i] = (uint16_t)(v[i] >> 32);
-    else t->k32[i] = (uint32_t)(v[i] >> 32);
+    t->k32[i] = (uint32_t)(v[i] >> 32);
     if (t->vw == 1) ((uint8_t *)t->val)[i] = (uint8_t)v[i];
     else if (t->vw == 2) ((uint16_t *)t->val)[i] = (uint16_t)v[i];
     else ((uint32_t *)t->val)[i] = (uint32_t)v[i];
@@ -280,12 +371,12 @@ static uint32_t key_at(const struct ktab *t, size_t i)
 {
   if (t->kv) return (uint32_t)t->kv[t->cw * i] |
                     (uint32_t)t->kv[t->cw * i + 1] << 8;
-  return t->lo16 ? t->lo16[i] : t->k32[i];
+  return t->k32[i];
 }
 
 void ktab_prefetch(const struct ktab *t, uint32_t k)
 {
-  uint32_t h, a = k >> 24;
+  uint32_t h, a = k >> 22, lo, hi;
   const uint8_t *p;
   size_t est;
 
@@ -293,11 +384,17 @@ void ktab_prefetch(const struct ktab *t, uint32_t k)
   h = k >> (32 - t->bits);
   __builtin_prefetch(&t->idx[h]);
   if (!t->kv) return;
-  /* where the keys probably are, from the small /8 index (in cache) by
-   * interpolation: fetched along with the slot rather than after it */
-  est = t->c8[a] + (((size_t)t->c8[a + 1] - t->c8[a]) * (h & 255) >> 8);
+  /* where the key probably is, by interpolation in its /10: the 4 KB
+   * c10 index is small enough to stay in cache between queries (a finer
+   * one would not, and its miss would come before the cells'), so the
+   * cells are fetched along with the index slot rather than after it.
+   * Five lines: the guess is off by about a line for random keys. */
+  lo = t->c10[a];
+  hi = t->c10[a + 1];
+  est = lo + (((size_t)(hi - lo) * ((k >> 6) & 0xffff)) >> 16);
   if (est >= t->n) est = t->n - 1;     /* the block has 192 bytes spare */
   p = t->kv + t->cw * est;
+  __builtin_prefetch(p - 128);
   __builtin_prefetch(p - 64);
   __builtin_prefetch(p);
   __builtin_prefetch(p + 64);
@@ -319,8 +416,7 @@ void ktab_prefetch_keys(const struct ktab *t, uint32_t k)
     __builtin_prefetch(t->kv + t->cw * hi - 1);
     return;
   }
-  __builtin_prefetch(t->lo16 ? (const void *)(t->lo16 + (lo + hi) / 2)
-                             : (const void *)(t->k32 + (lo + hi) / 2));
+  __builtin_prefetch(t->k32 + (lo + hi) / 2);
 }
 
 size_t ktab_find(const struct ktab *t, uint32_t k)

@@ -379,6 +379,64 @@ static void t_bigtable(void)
   config_free(&bcfg);
 }
 
+/* the bulk reader of bare addresses, over more than one read buffer:
+ * address 10.0.0.0 + 3i on line i, bare, except that every 1000th line
+ * carries a value (:3:), every 1000th + 1 is excluded instead, every
+ * 1000th + 2 has a CR before its newline and every 1000th + 3 leading
+ * zeros; a line "300.1.1.1" in between is refused, not read as 44.1.1.1 */
+static void t_bulk(void)
+{
+  struct config bcfg;
+  struct zoneset *big;
+  char dir[] = "/tmp/t_rbld_bulk.XXXXXX", path[128], spec[200];
+  static uint8_t q[600], out[4096];
+  const char *err;
+  unsigned i, bad = 0, n = 150000;
+  FILE *f;
+
+  memset(&bcfg, 0, sizeof bcfg);
+  if (!mkdtemp(dir)) exit(111);
+  snprintf(path, sizeof path, "%s/bulk", dir);
+  f = fopen(path, "w");
+  for (i = 0; i < n; i++) {
+    uint32_t a = 0x0a000000u + i * 3;
+    unsigned k = i % 1000;
+    fprintf(f, k == 1 ? "!" : "");
+    fprintf(f, k == 3 ? "%03u.%03u.%03u.%03u" : "%u.%u.%u.%u", a >> 24,
+            (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    fprintf(f, k == 0 ? " :3:\n" : k == 2 ? "\r\n" : "\n");
+    if (i == 77777) fprintf(f, "300.1.1.1\n");
+  }
+  fclose(f);
+  bcfg.gacl = -1;
+  snprintf(spec, sizeof spec, "bulk.example:ip4set:%s", path);
+  if (!config_add(&bcfg, spec, &err) || config_check(&bcfg, 1) < 0 ||
+      !(big = snapshot_build(&bcfg))) exit(111);
+  unlink(path);
+  rmdir(dir);
+  for (i = 0; i < n + 10; i++) {
+    uint32_t a = 0x0a000000u + i * 3 + (i % 7 == 6);
+    char name[80];
+    size_t len;
+    int zi, rc, want = i < n && i % 7 != 6 ? (i % 1000 == 1 ? 3 : 0) : 3;
+    snprintf(name, sizeof name, "%u.%u.%u.%u.bulk.example", a & 255,
+             (a >> 8) & 255, (a >> 16) & 255, a >> 24);
+    len = mkq(q, name, 1, 0, 0);
+    len = reply(big, q, len, out, sizeof out, 0, NULL, &zi, &rc);
+    if (rc != want || (!rc && out[len - 1] != (i % 1000 == 0 ? 3 : 2))) {
+      if (!bad) printf("# first wrong: %s rc=%d\n", name, rc);
+      bad++;
+    }
+  }
+  snprintf(spec, sizeof spec, "1.1.1.44.bulk.example");
+  i = (unsigned)mkq(q, spec, 1, 0, 0);
+  reply(big, q, i, out, sizeof out, 0, NULL, &(int){0}, &(int){0});
+  test_num(bad, 0, "bare addresses in bulk: 150010 lookups right");
+  test_num(out[3] & 15, 3, "bulk: 300.1.1.1 refused");
+  snapshot_free(big);
+  config_free(&bcfg);
+}
+
 /* ktab against a plain scan, for each index width and cell layout:
  * sparse keys (small index), keys crowded into one /16 (the top bits
  * alone would leave long slots), values of 1, 2 and 4 bytes, repeated
@@ -422,9 +480,64 @@ static void t_ktab(void)
   }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* the big-table build (counted into slots, each slot sorted alone)
+ * against qsort: random keys in random order, one /16 crowded with
+ * 3000 keys (a slot sorted by qsort), repeated keys with several values
+ * and exact duplicates, exclusions (value 0) that must come first */
+static void t_ktab_big(void)
+{
+  const size_t n = 700000;
+  uint64_t *v = malloc(n * sizeof *v), *ref = malloc(n * sizeof *ref);
+  uint32_t x = 12345;
+  size_t i, m, p, bad = 0;
+  struct ktab t;
+
+  if (!v || !ref) { test_ok(0, "ktab big: memory"); return; }
+  for (i = 0; i < n; i++) {
+    x = x * 1103515245u + 12345u;
+    if (i % 200 == 0) v[i] = v[i / 2] ^ 1;           /* same key, new value */
+    else if (i % 301 == 0) v[i] = v[i / 3];          /* exact duplicate */
+    else if (i % 233 == 0) v[i] = (v[i - 1] >> 32) << 32;   /* exclusion */
+    else if (i % 5 == 0 && i < 15000)
+      v[i] = (uint64_t)(0xc0a80000u | (x >> 16)) << 32 | (x & 0xffff);
+    else v[i] = (uint64_t)(x ^ (x >> 13) * 77u) << 32 | (1 + x % 70000);
+  }
+  memcpy(ref, v, n * sizeof *v);
+  qsort(ref, n, sizeof *ref, cmp_u64);
+  for (i = 0, m = 0; i < n; i++)
+    if (!m || ref[m - 1] != ref[i]) ref[m++] = ref[i];
+  if (!test_ok(ktab_build(&t, v, n), "ktab big: built")) return;
+  test_num(t.n, m, "ktab big: duplicates dropped");
+  for (i = 0; i < m; i++) {
+    uint32_t k = (uint32_t)(ref[i] >> 32);
+    if (i && (ref[i - 1] >> 32) == k) continue;
+    ktab_prefetch(&t, k);
+    ktab_prefetch_keys(&t, k);
+    p = ktab_find(&t, k);
+    for (; i < m && (uint32_t)(ref[i] >> 32) == k; i++, p++)
+      if (p >= t.n || !ktab_key(&t, p, k) ||
+          ktab_val(&t, p) != (uint32_t)ref[i]) bad++;
+    if (ktab_key(&t, p, k)) bad++;
+    if ((i >= m || (uint32_t)(ref[i] >> 32) != k + 1) &&
+        ktab_find(&t, k + 1) != t.n) bad++;
+    i--;
+  }
+  test_num(bad, 0, "ktab big: every key, every value, in order");
+  ktab_free(&t);
+  free(ref);
+}
+
 int main(void)
 {
   t_ktab();
+  t_ktab_big();
   t_ip4range();
   t_ip6();
   t_time();
@@ -434,6 +547,7 @@ int main(void)
   t_reply();
   t_malformed();
   t_bigtable();
+  t_bulk();
   snapshot_free(zs);
   config_free(&cfg);
   return test_done();
