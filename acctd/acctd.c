@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "endpoint.h"
 #include "log.h"
 #include "server.h"
 #include "settings.h"
@@ -295,26 +296,18 @@ static void on_tick(void *ctx)
 
 static void listen_all(struct acctd *a, const char *specs, enum proto p)
 {
+  const char *name = p == P_TCP ? "TCPTABLE" : "SOCKETMAP";
   char one[256];
-  const char *s = specs;
+  int more;
 
-  while (*s) {
-    size_t n = strcspn(s, ", ");
-
-    if (n >= sizeof one) die_msg(EXIT_PERM, "listen spec too long:", s);
-    if (n) {
-      memcpy(one, s, n);
-      one[n] = 0;
-      if (p == P_TCP && (!strncmp(one, "unix:", 5) || one[0] == '/'))
-        die_msg(EXIT_PERM, "TCPTABLE must be ADDR:PORT, not", one);
-      /* tcp_table and socketmap have no access control: TCP only on
-       * loopback, or anybody could list the accounts */
-      server_need_local(p == P_TCP ? "TCPTABLE" : "SOCKETMAP", one);
-      server_listen(a->srv, one, (unsigned)a->set[S_SOCKET_MODE].num);
-      if (p == P_SOCKETMAP) a->nsocketmap++;
-    }
-    s += n;
-    s += strspn(s, ", ");
+  /* tcp_table and socketmap have no access control: TCP only on
+   * loopback, or anybody could list the accounts */
+  server_need_local(name, specs);
+  while ((more = endpoint_next(&specs, one, sizeof one)) > 0) {
+    if (p == P_TCP && (!strncmp(one, "unix:", 5) || one[0] == '/'))
+      die_msg(EXIT_PERM, "TCPTABLE must be ADDR:PORT, not", one);
+    server_listen(a->srv, one, (unsigned)a->set[S_SOCKET_MODE].num);
+    if (p == P_SOCKETMAP) a->nsocketmap++;
   }
 }
 

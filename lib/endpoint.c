@@ -55,8 +55,10 @@ int endpoint_parse(const char *spec, struct endpoint *e)
   if (!strncmp(spec, "unix:", 5) || spec[0] == '/') {
     e->kind = EP_UNIX;
     e->path = spec[0] == '/' ? spec : spec + 5;
-    /* the path and its NUL must fit in sun_path */
-    return *e->path && strlen(e->path) < sizeof sun.sun_path ? 0 : -1;
+    /* absolute: a relative path would hang on the daemon's working
+     * directory; the path and its NUL must fit in sun_path */
+    return e->path[0] == '/' && strlen(e->path) < sizeof sun.sun_path
+           ? 0 : -1;
   }
   if (!strncmp(spec, "inet:", 5)) spec += 5;
   return parse_inet(spec, e);
@@ -85,6 +87,32 @@ static int failed(int fd, const char *step, const char **what)
   return -1;
 }
 
+static int dial_unix(const char *path)
+{
+  struct sockaddr_un sun;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const char *step;
+
+  if (fd < 0) return -1;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, path, strlen(path) + 1);
+  if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) return fd;
+  return failed(fd, "connect", &step);
+}
+
+/* Whether a server answers at path: its file is then no stale leftover
+ * to remove, and taking it over would split the clients between two
+ * servers (a second instance started by mistake). */
+static int unix_live(const char *path)
+{
+  int fd = dial_unix(path);
+
+  if (fd < 0) return 0;
+  close(fd);
+  return 1;
+}
+
 static int listen_unix(const char *path, unsigned mode, const char **what)
 {
   struct sockaddr_un sun;
@@ -94,6 +122,10 @@ static int listen_unix(const char *path, unsigned mode, const char **what)
   memset(&sun, 0, sizeof sun);
   sun.sun_family = AF_UNIX;
   memcpy(sun.sun_path, path, strlen(path) + 1);
+  if (unix_live(path)) {
+    errno = EADDRINUSE;
+    return failed(fd, "take over the live socket", what);
+  }
   if (unlink(path) < 0 && errno != ENOENT)
     return failed(fd, "remove stale socket", what);
   if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
@@ -105,12 +137,17 @@ static int listen_unix(const char *path, unsigned mode, const char **what)
 
 static int listen_inet(const struct endpoint *e, const char **what)
 {
-  int v6 = e->kind == EP_INET6;
+  int v6 = e->kind == EP_INET6, one = 1;
   int fd = v6 ? socket_tcp6b() : socket_tcp4b();
 
   if (fd < 0) return failed(fd, "create socket for", what);
-  if ((v6 ? socket_bind6_reuse(fd, e->ip, (uint16)e->port, 0)
-          : socket_bind4_reuse(fd, e->ip, (uint16)e->port)) < 0)
+  /* SO_REUSEADDR lets a restarted server bind past TIME_WAIT; not
+   * libowfat's _reuse, which adds SO_REUSEPORT and so lets a second
+   * server bind the same port and take half the clients */
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+    return failed(fd, "set SO_REUSEADDR on", what);
+  if ((v6 ? socket_bind6(fd, e->ip, (uint16)e->port, 0)
+          : socket_bind4(fd, e->ip, (uint16)e->port)) < 0)
     return failed(fd, "bind", what);
   if (socket_listen(fd, 1024) < 0) return failed(fd, "listen on", what);
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0
@@ -124,20 +161,6 @@ int endpoint_listen(const struct endpoint *e, unsigned mode,
 {
   if (e->kind == EP_UNIX) return listen_unix(e->path, mode, what);
   return listen_inet(e, what);
-}
-
-static int dial_unix(const char *path)
-{
-  struct sockaddr_un sun;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const char *step;
-
-  if (fd < 0) return -1;
-  memset(&sun, 0, sizeof sun);
-  sun.sun_family = AF_UNIX;
-  memcpy(sun.sun_path, path, strlen(path) + 1);
-  if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) return fd;
-  return failed(fd, "connect", &step);
 }
 
 static int dial_inet(const struct endpoint *e)

@@ -145,21 +145,32 @@ int server_spec_local(const char *spec)
   return parse_spec(spec, &e, 0) < 0 ? -1 : endpoint_local(&e);
 }
 
-void server_need_local(const char *setting, const char *specs)
+void server_check_listen(const char *setting, const char *specs,
+                         int local_only)
 {
   char one[256], text[160];
   const char *p = specs;
   struct endpoint e;
-  int more;
+  int more, seen = 0;
 
   while ((more = endpoint_next(&p, one, sizeof one))) {
     if (more < 0) die_msg(EXIT_PERM, "listen spec too long:", p);
-    if (parse_spec(one, &e, 1) == 0 && !endpoint_local(&e)) {
+    seen++;
+    if (parse_spec(one, &e, 1) == 0 && local_only && !endpoint_local(&e)) {
       snprintf(text, sizeof text, "%s: TCP only on loopback (127.0.0.0/8 "
                "or [::1]), the protocol has no access control:", setting);
       die_msg(EXIT_PERM, text, one);
     }
   }
+  if (!seen) {
+    snprintf(text, sizeof text, "%s: no address to listen on in", setting);
+    die_msg(EXIT_PERM, text, specs);
+  }
+}
+
+void server_need_local(const char *setting, const char *specs)
+{
+  server_check_listen(setting, specs, 1);
 }
 
 void server_listen(struct server *s, const char *spec, unsigned mode)
@@ -184,12 +195,14 @@ void server_listen_list(struct server *s, const char *specs, unsigned mode)
 {
   char one[256];
   const char *p = specs;
-  int more;
+  int more, seen = 0;
 
   while ((more = endpoint_next(&p, one, sizeof one))) {
     if (more < 0) die_msg(EXIT_PERM, "listen spec too long:", p);
     server_listen(s, one, mode);
+    seen++;
   }
+  if (!seen) die_msg(EXIT_PERM, "no address to listen on in", specs);
 }
 
 void server_watch(struct server *s, int fd, unsigned events,

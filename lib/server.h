@@ -56,15 +56,19 @@ struct server *server_new(const struct server_ops *ops, void *ctx);
  * the socket gets mode.  Exits 111 if the socket cannot be made, 100 if
  * the spec is malformed. */
 void server_listen(struct server *s, const char *spec, unsigned mode);
-/* Several specs separated by commas. */
+/* Several specs separated by commas and/or spaces; a list with none
+ * exits 100. */
 void server_listen_list(struct server *s, const char *specs, unsigned mode);
 /* Whether a spec, read as server_listen() reads it, stays on this host:
  * 1 for a unix socket or TCP on loopback (127.0.0.0/8, [::1], or
  * [::ffff:127.x.y.z]), 0 for TCP elsewhere, -1 if it is malformed. */
 int server_spec_local(const char *spec);
-/* For a protocol with no access control: exits 100, naming the setting,
- * unless every spec of the list is local (a malformed one exits 100 with
- * server_listen()'s message). */
+/* Checks a listen list before anything starts: exits 100, naming the
+ * setting, if it holds no spec or a malformed one, or (local_only, for
+ * a protocol with no access control) one that is not local. */
+void server_check_listen(const char *setting, const char *specs,
+                         int local_only);
+/* server_check_listen(setting, specs, 1). */
 void server_need_local(const char *setting, const char *specs);
 
 /* Runs until SIGTERM/SIGINT and the drain; returns the exit code. */

@@ -22,6 +22,8 @@ static void test_parse(void)
     { "unix:/run/imgate/greyd.sock", EP_UNIX, 0, 1 },
     { "/run/imgate/greyd.sock", EP_UNIX, 0, 1 },
     { "unix:", 0, 0, 0 },
+    { "unix:relative/greyd.sock", 0, 0, 0 },
+    { "unix:/", EP_UNIX, 0, 1 },
     { "127.0.0.1:10023", EP_INET4, 10023, 1 },
     { "inet:127.1.2.3:1", EP_INET4, 1, 1 },
     { "inet:[::1]:65535", EP_INET6, 65535, 1 },
@@ -160,6 +162,30 @@ static void test_dial(void)
           "dial a name: EINVAL, no resolver asked");
 }
 
+/* A port taken by a listener is refused to a second one (no
+ * SO_REUSEPORT: two servers would split the clients). */
+static void test_tcp_twice(void)
+{
+  unsigned port = 0;
+  int probe = tcp_listener(&port), a, b;
+  char spec[64];
+  struct endpoint e;
+  const char *what = "";
+
+  close(probe);
+  snprintf(spec, sizeof spec, "127.0.0.1:%u", port);
+  endpoint_parse(spec, &e);
+  a = endpoint_listen(&e, 0, &what);
+  errno = 0;
+  b = endpoint_listen(&e, 0, &what);
+  test_ok(a >= 0 && b == -1 && errno == EADDRINUSE && !strcmp(what, "bind"),
+          "a TCP port in use is not bound twice: bind, EADDRINUSE");
+  close(a);
+  a = endpoint_listen(&e, 0, &what);
+  test_ok(a >= 0, "the port is free again once its listener closed");
+  close(a);
+}
+
 static void test_listen(void)
 {
   char dir[] = "/tmp/t_endpoint.XXXXXX", spec[96];
@@ -180,8 +206,18 @@ static void test_listen(void)
   close(lfd);
   lfd = endpoint_listen(&e, 0600, &what);
   test_ok(lfd >= 0, "a stale socket file is replaced");
+  errno = 0;
+  cfd = endpoint_listen(&e, 0600, &what);
+  test_ok(cfd == -1 && errno == EADDRINUSE
+          && !strcmp(what, "take over the live socket"),
+          "a live socket is not taken over: EADDRINUSE");
+  close(accept(lfd, NULL, NULL));         /* the probe that found it live */
+  cfd = dial(spec);
+  test_ok(cfd >= 0 && carries(lfd, cfd), "the first listener still serves");
+  close(cfd);
   close(lfd);
   unlink(e.path);
+  test_tcp_twice();
   snprintf(spec, sizeof spec, "unix:%s/no/such/dir", dir);
   endpoint_parse(spec, &e);
   errno = 0;

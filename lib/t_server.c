@@ -315,6 +315,12 @@ static void test_need_local(void)
   need_local("127.0.0.1:25,inet:garbage", 100,
              "t_server: fatal: bad listen address (want unix:/PATH or "
              "ADDR:PORT): inet:garbage\n");
+  need_local(" ", 100, "t_server: fatal: LISTEN: no address to listen on "
+             "in \" \"\n");
+  need_local(",", 100, "t_server: fatal: LISTEN: no address to listen on "
+             "in ,\n");
+  need_local("unix:relative", 100, "t_server: fatal: bad listen address "
+             "(want unix:/PATH or ADDR:PORT): unix:relative\n");
   need_local("127.0.0.1:x", 100, "t_server: fatal: bad listen address "
              "(want unix:/PATH or ADDR:PORT): 127.0.0.1:x\n");
 }

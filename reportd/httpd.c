@@ -271,9 +271,10 @@ int status_serve(void)
   if (!h) die_sys(EXIT_TEMP, "allocate", "memory");
   status_init(&h->st);
   h->need_auth = h->st.password_file != NULL;
+  server_check_listen("LISTEN", h->st.listen, 0);
   if (!listen_is_local(h->st.listen) && !h->need_auth)
     die_msg(EXIT_PERM, "LISTEN is not loopback: PASSWORD_FILE is required"
-            " for ", h->st.listen);
+            " for", h->st.listen);
   if (h->need_auth && load_passwords(h) < 0)
     die_msg(EXIT_PERM, "no usable password file: ", h->st.password_file);
   status_sample(&h->st, (long long)time(NULL));

@@ -23,7 +23,26 @@ T_PIDS="$T_PIDS $LO"
 t_wait_log "$GD_DIR/lo.log" 'store state=up' 10 &&
   t_ok "LISTEN on 127.0.0.1 and unix: accepted" ||
   t_fail "LISTEN on 127.0.0.1 and unix: accepted"
+# a second greyd on the same endpoints (started by mistake) must not
+# take them over: it would split the clients between two stores
+for l in "inet:127.0.0.1:$P" "unix:$GD_DIR/lo.sock"; do
+  out=$(env LISTEN="$l" STORE="$GD_DIR/ldb2" timeout 5 greyd 2>&1)
+  t_eq "$?" 111 "a second greyd on $l: exit 111"
+  t_match "$out" "fatal: unable to .* $l: Address already in use" \
+    "a second greyd on $l: says why"
+done
+t_eq "$(gd_req "$GD_DIR/lo.sock" 192.0.2.7 unknown 192.0.2.7 a@example.org \
+  b@example.com)" "action=DEFER_IF_PERMIT 4.7.1 Greylisted, please try \
+again in 300 seconds" "the first greyd still answers"
 t_stop $LO
+# a LISTEN with no address in it (blank, or separators only)
+for l in " " "," " , "; do
+  out=$(env LISTEN="$l" STORE="$GD_DIR/ldb" timeout 5 greyd 2>&1)
+  t_eq "$?" 100 "LISTEN='$l': exit 100"
+  t_match "$out" "LISTEN: no address to listen on" "LISTEN='$l': says why"
+done
+out=$(env LISTEN="unix:relative.sock" STORE="$GD_DIR/ldb" timeout 5 greyd 2>&1)
+t_eq "$?" 100 "LISTEN=unix:relative.sock: exit 100"
 
 gd_start bad STORE="$GD_DIR/db" || { t_fail "greyd starts"; exit 1; }
 S=$GD_DIR/bad.sock

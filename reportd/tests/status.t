@@ -127,6 +127,17 @@ LISTEN=inet:0.0.0.0:$PORT reportd --serve > "$T/noauth.out" 2>&1
 t_eq $? 100 "public address without PASSWORD_FILE exits 100"
 t_match "$(cat "$T/noauth.out")" "PASSWORD_FILE is required" \
   "says why it refuses"
+# a malformed or empty LISTEN is named as such, password file or not
+for l in 127.0.0.1:0 127.0.0.1:65536 unix: " , "; do
+  out=$(LISTEN="$l" timeout 5 reportd --serve 2>&1)
+  t_eq $? 100 "LISTEN='$l' exits 100"
+  case $l in
+    *,*) want="reportd: fatal: LISTEN: no address to listen on in \"$l\"" ;;
+    *) want="reportd: fatal: bad listen address (want unix:/PATH or \
+ADDR:PORT): $l" ;;
+  esac
+  t_eq "$out" "$want" "LISTEN='$l': says what is wrong"
+done
 printf '# users\nadmin:s3cret\n' > "$T/pw"
 PORT2=$(t_port $((PORT + 1)))
 LISTEN=inet:0.0.0.0:$PORT2 PASSWORD_FILE=$T/pw t_bg reportd --serve \
