@@ -30,6 +30,7 @@ struct breaker {
   unsigned long long since, until;     /* down since; next probe at */
   unsigned long long backoff;          /* the current period */
   struct dns_waiter probe;
+  unsigned long long probe_sent;       /* when the probe left */
   void *owner;                         /* the caller's */
   char zone[];
 };

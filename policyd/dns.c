@@ -33,6 +33,7 @@ struct dns_entry {
   struct dns *d;
   unsigned hash;
   int pending;
+  unsigned long long sent;           /* usec, monotonic: the query left */
   unsigned long long expires;        /* usec, monotonic */
   struct dns_answer ans;
   struct dns_waiter *waiters;
@@ -185,7 +186,9 @@ static void fill_answer(struct dns_entry *e, const struct dns_reply *r)
 
 static void observe(struct dns *d, struct dns_entry *e)
 {
-  if (d->cfg.observe) d->cfg.observe(d->cfg.observe_arg, e->name, &e->ans);
+  if (d->cfg.observe)
+    d->cfg.observe(d->cfg.observe_arg, e->name, &e->ans,
+                   now_usec() - e->sent);
 }
 
 static enum dns_result failure_of(int status)
@@ -267,6 +270,7 @@ int dns_lookup(struct dns *d, const char *name, struct dns_waiter *w,
   if (!e->pending) {
     /* may answer at once (and call w->done) if c-ares fails early */
     e->pending = 1;
+    e->sent = now;
     d->pending++;
     d->queries++;
     ares_query(d->ch, name, ns_c_in, ns_t_a, answered, e);

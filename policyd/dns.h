@@ -46,8 +46,10 @@ struct dns_config {
   unsigned max_ttl;         /* seconds */
   unsigned neg_ttl;         /* seconds, for negative answers with no SOA */
   /* told of every query's outcome once, after its waiters (who may be
-   * gone: a request answered at DEADLINE no longer waits); optional */
-  void (*observe)(void *arg, const char *name, const struct dns_answer *a);
+   * gone: a request answered at DEADLINE no longer waits), with the
+   * microseconds the query took; optional */
+  void (*observe)(void *arg, const char *name, const struct dns_answer *a,
+                  unsigned long long took);
   void *observe_arg;
 };
 

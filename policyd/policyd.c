@@ -332,7 +332,8 @@ static int try_decide(struct req *r, int final)
 
     for (i = 0; i < RULES_MAX_LISTS; i++)
       if ((r->asked & (1U << i)) && r->st.list[i] == L_UNKNOWN) {
-        if (!r->failed) r->first_failure = DNS_TIMEOUT;
+        if (!r->failed || r->first_failure == DNS_DOWN)
+          r->first_failure = DNS_TIMEOUT;
         r->st.list[i] = L_FAILED;
         r->failed |= 1U << i;
         r->answered |= 1U << i;
@@ -416,13 +417,18 @@ static struct breaker *zone_of(struct ctx *x, const char *name)
 }
 
 /* Every query's outcome counts for its zone's breaker, once, whether or
- * not a request still waits for it (one answered at DEADLINE does not). */
-static void observe(void *arg, const char *name, const struct dns_answer *a)
+ * not a request still waits for it (one answered at DEADLINE does not).
+ * An answer later than DEADLINE counts as a timeout: it came too late
+ * for the requests that asked, which all waited DEADLINE for it. */
+static void observe(void *arg, const char *name, const struct dns_answer *a,
+                    unsigned long long took)
 {
   struct ctx *x = arg;
   struct breaker *b = zone_of(x, name);
+  enum dns_result res = a->result;
 
-  if (b && breaker_note(b, &x->bc, a->result, now_usec())) went_down(x, b);
+  if (res == DNS_OK && took > x->deadline_us) res = DNS_TIMEOUT;
+  if (b && breaker_note(b, &x->bc, res, now_usec())) went_down(x, b);
 }
 
 static void probe_done(struct dns_waiter *w, const struct dns_answer *a)
@@ -430,9 +436,14 @@ static void probe_done(struct dns_waiter *w, const struct dns_answer *a)
   struct breaker *b = w->arg;
   struct ctx *x = b->owner;
   unsigned long long now = now_usec();
+  enum dns_result res = a->result;
   struct logline l;
 
-  if (!breaker_probed(b, &x->bc, a->result, now)) return;
+  /* a probe answered later than DEADLINE would still make every
+   * request wait: the zone is not back */
+  if (res == DNS_OK && now - b->probe_sent > x->deadline_us)
+    res = DNS_TIMEOUT;
+  if (!breaker_probed(b, &x->bc, res, now)) return;
   log_start(&l, "info", "dnsbl_up");
   log_str(&l, "zone", b->zone);
   log_uint(&l, "seconds", (now - b->since + 500000ULL) / 1000000ULL);
@@ -447,6 +458,7 @@ static void probe(struct ctx *x, struct breaker *b, const char *qname)
   unsigned long long now = now_usec();
 
   if (!breaker_probe_due(b, now)) return;
+  b->probe_sent = now;
   b->probe.done = probe_done;
   b->probe.arg = b;
   if (dns_lookup(x->dns, qname, &b->probe, &a, now))
@@ -477,7 +489,9 @@ static void take_answer(struct req *r, unsigned i,
 
   r->answered |= 1U << i;
   if (a->result != DNS_OK) {
-    if (!r->failed) r->first_failure = a->result;
+    /* a failure that made the request wait names it before "down" */
+    if (!r->failed || r->first_failure == DNS_DOWN)
+      r->first_failure = a->result;
     r->failed |= 1U << i;
     r->st.list[i] = L_FAILED;
     return;

@@ -133,3 +133,44 @@ t_match "$(logval "$line" seconds)" '^(9|1[0-6])$' \
   "down for the two back-offs (seconds= 9 to 16)"
 t_eq "$(ask 192.0.2.53 | cut -f1)" "$R" "back up: its listing rejects again"
 t_eq "$(logval "$(decision b 192.0.2.53)" dns)" "ok" "back up: dns=ok"
+
+# 5. a slow list: answers later than DEADLINE come too late for every
+# request that asked (each waited DEADLINE), so they count as timeouts
+# and the zone goes down; answers inside DEADLINE count as answers
+pd_start slow "$D/rules2" "127.0.0.1:$PORT" DEADLINE=1000 \
+  DNS_DOWN_FAILURES=2 DNS_DOWN_BACKOFF=60
+echo "bl.spamcop.net slow:400" > "$D/control"
+printf '192.0.2.51 mail.example.org -\n' | pq slow > "$D/slow400.out"
+t_eq "$(cut -f1 "$D/slow400.out")" "$R" \
+  "slow inside DEADLINE: the listing counts"
+printf '%s mail.example.org -\n' 192.0.2.160 192.0.2.161 |
+  pq slow > /dev/null
+t_eq "$(grep -c 'dnsbl_down' "$D/slow.log")" 0 \
+  "slow inside DEADLINE: no dnsbl_down"
+echo "bl.spamcop.net slow:1200" > "$D/control"
+printf '%s mail.example.org -\n' 192.0.2.170 192.0.2.171 |
+  pq slow > "$D/slow1200.out"
+t_eq "$(cut -f1 "$D/slow1200.out" | sort -u)" "action=DUNNO" \
+  "slower than DEADLINE: answered DUNNO at DEADLINE"
+t_wait_log "$D/slow.log" 'dnsbl_down' 3
+t_eq "$(grep 'dnsbl_down' "$D/slow.log")" "policyd: warning: dnsbl_down \
+zone=bl.spamcop.net failures=2 last=timeout backoff=60" \
+  "slower than DEADLINE: the late answers trip the breaker"
+printf '192.0.2.172 mail.example.org -\n' | pq slow > "$D/slowdown.out"
+t_eq "$(awk -F'\t' '$2 < 500 { print $1 }' "$D/slowdown.out")" \
+  "action=DUNNO" "slow list down: no longer waited for"
+rm -f "$D/control"
+
+# 6. one zone down and another silent: the request waited for the
+# silent one, so its line says timeout, not down
+pd_start mix "$D/rules" "127.0.0.1:$PORT" DEADLINE=1000 \
+  DNS_DOWN_FAILURES=1 DNS_DOWN_BACKOFF=60
+echo "bl.spamcop.net silent" > "$D/control"
+printf '192.0.2.180 mail.example.org -\n' | pq mix > /dev/null
+t_wait_log "$D/mix.log" 'dnsbl_down zone=bl.spamcop.net' 3
+printf 'bl.spamcop.net silent\nzen.spamhaus.org silent\n' > "$D/control"
+printf '192.0.2.181 mail.example.org -\n' | pq mix > /dev/null
+line=$(decision mix 192.0.2.181)
+t_eq "$(logval "$line" dns)/$(logval "$line" failed)" "timeout/zen,spamcop" \
+  "a down zone and a silent one: dns=timeout, both failed"
+rm -f "$D/control"

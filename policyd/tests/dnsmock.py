@@ -12,9 +12,10 @@ expire minttl', ':A:TXT' default lines, and entries 'ADDR[/LEN] [:A[:TXT]]'.
 --silent zones never get an answer, --servfail ones get SERVFAIL and
 --truncate ones an empty reply with TC set: the failures policyd must
 survive.  --control FILE: while FILE exists, each of its lines
-"ZONE MODE" (MODE silent, servfail, truncate or data) overrides that
-zone's mode, read afresh for every query: a test stops one list's
-answers and resumes them.  Unknown options of rbldnsd (-n, -r, -u ...)
+"ZONE MODE" (MODE silent, servfail, truncate, data, or slow:MS: the
+data's answer MS milliseconds late) overrides that zone's mode, read
+afresh for every query: a test stops one list's answers, slows them,
+and resumes them.  Unknown options of rbldnsd (-n, -r, -u ...)
 are ignored.
 """
 import ipaddress
@@ -130,9 +131,10 @@ def control_modes(path):
 
 
 def answer(zones, data, override=None):
+    """(reply or None, qname or None, seconds to hold the reply)"""
     q = parse_query(data)
     if not q:
-        return None, None
+        return None, None, 0
     qid, flags, qname, qtype, question = q
     zone = None
     for z in zones:
@@ -143,6 +145,9 @@ def answer(zones, data, override=None):
     mode = zone.mode if zone else None
     if zone and override and zone.name in override:
         mode = override[zone.name]
+    delay = 0
+    if mode and mode.startswith("slow:"):
+        delay, mode = int(mode[5:]) / 1000.0, "data"
 
     def reply(rcode, an=b"", ancount=0, ns=b"", nscount=0, tc=0):
         hdr = struct.pack("!HHHHHH", qid, 0x8000 | 0x0400 | rd | tc | rcode,
@@ -150,20 +155,20 @@ def answer(zones, data, override=None):
         return hdr + question + an + ns
 
     if zone is None:
-        return reply(5), qname
+        return reply(5), qname, 0
     if mode == "silent":
-        return None, qname
+        return None, qname, 0
     if mode == "servfail":
-        return reply(2), qname
+        return reply(2), qname, 0
     if mode == "truncate":
-        return reply(0, tc=0x0200), qname
+        return reply(0, tc=0x0200), qname, 0
     rel = qname[:-len(zone.name) - 1] if qname != zone.name else ""
     addr = address_of(rel) if rel else None
     hits = [(a, t) for net, a, t in zone.nets if addr is not None
             and addr.version == net.version and addr in net]
     neg = (soa_rr(zone), 1) if zone.soa else (b"", 0)
     if not hits:
-        return reply(3, ns=neg[0], nscount=neg[1]), qname
+        return reply(3, ns=neg[0], nscount=neg[1]), qname, delay
     an, count = b"", 0
     for a, t in hits[:1]:
         if qtype in (1, 255):
@@ -174,8 +179,8 @@ def answer(zones, data, override=None):
             an += rr(b"\xc0\x0c", 16, zone.ttl, bytes([len(txt)]) + txt)
             count += 1
     if not count:
-        return reply(0, ns=neg[0], nscount=neg[1]), qname
-    return reply(0, an, count), qname
+        return reply(0, ns=neg[0], nscount=neg[1]), qname, delay
+    return reply(0, an, count), qname, delay
 
 
 def main(argv):
@@ -214,17 +219,25 @@ def main(argv):
     sock.bind((host, int(port or 53)))
     log = open(logfile, "a", buffering=1) if logfile else None
     end = time.time() + 3600           # tests are bounded; so is the mock
-    sock.settimeout(1.0)
+    held = []                          # (send at, reply, peer), slow zones
     while time.time() < end:
+        now = time.time()
+        for item in [h for h in held if h[0] <= now]:
+            sock.sendto(item[1], item[2])
+            held.remove(item)
+        wait = min([h[0] for h in held] + [now + 1.0]) - now
+        sock.settimeout(max(wait, 0.001))
         try:
             data, peer = sock.recvfrom(4096)
         except socket.timeout:
             continue
         override = control_modes(control) if control else None
-        out, qname = answer(zones.values(), data, override)
+        out, qname, delay = answer(zones.values(), data, override)
         if log and qname is not None:
             log.write("%s\n" % qname)
-        if out:
+        if out and delay:
+            held.append((time.time() + delay, out, peer))
+        elif out:
             sock.sendto(out, peer)
 
 
