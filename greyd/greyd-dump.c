@@ -13,6 +13,7 @@
  *   client ADDR COUNT LAST_COUNT LAST_SEEN
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,10 @@ static int add_triplet(struct import *im, const char *key, const char *val)
   struct item *it = &im->items[im->n];
 
   if (!s1 || s1 == s2 || (size_t)(s1 - key) >= sizeof addr) return -1;
-  if (sscanf(val, "%lu,%lu", &first, &last) != 2) return -1;
+  /* last before first is no record postgrey writes: a damaged one */
+  if (sscanf(val, "%lu,%lu", &first, &last) != 2 || last < first
+      || last > UINT32_MAX)
+    return -1;
   memcpy(addr, key, (size_t)(s1 - key));
   addr[s1 - key] = 0;
   if (client_net(addr, (unsigned)settings[S_V4].num,
@@ -156,7 +160,7 @@ static int add_client(struct import *im, const char *key, const char *val)
   struct item *it = &im->items[im->n];
 
   if (sscanf(val, "%lu,%lu", &count, &last) != 2 || !*key
-      || strlen(key) >= ADDR_MAX)
+      || strlen(key) >= ADDR_MAX || count > UINT32_MAX || last > UINT32_MAX)
     return -1;
   memcpy(im->bufs[im->n][0], key, strlen(key) + 1);
   memset(it, 0, sizeof *it);
@@ -186,13 +190,14 @@ static int import_postgrey(struct store *st)
   char *line = NULL, *key = NULL, *val = NULL;
   size_t room = 0, keyroom = 0;
   ssize_t len;
-  int in_data = 0, hex = 1, have_key = 0;
+  int in_data = 0, hex = 1, have_key = 0, databases = 0;
 
   im.st = st;
   while ((len = getline(&line, &room, stdin)) >= 0) {
     if (!in_data) {
       if (!strncmp(line, "format=", 7)) hex = !!strncmp(line + 7, "print", 5);
-      if (!strncmp(line, "HEADER=END", 10)) in_data = 1, have_key = 0;
+      if (!strncmp(line, "HEADER=END", 10))
+        in_data = 1, have_key = 0, databases++;
       continue;
     }
     if (!strncmp(line, "DATA=END", 8)) { in_data = 0; continue; }
@@ -217,6 +222,14 @@ static int import_postgrey(struct store *st)
   flush_items(&im);
   fprintf(stderr, "greyd-dump: imported %lu triplets, %lu clients, "
           "skipped %lu\n", im.triplets, im.clients, im.skipped);
+  /* what came before is in the store (records stand alone, and a
+   * second import of the whole dump writes them again), but a cut dump
+   * must not look like a good one */
+  if (!databases)
+    die_msg(EXIT_PERM, "no db_dump database in the input", NULL);
+  if (in_data || have_key)
+    die_msg(EXIT_PERM, "the dump ends inside a database (no DATA=END): "
+            "it was cut; import the whole dump again", NULL);
   return 0;
 }
 

@@ -143,3 +143,26 @@ t_eq "$(gd_req "$GD_DIR/long.sock" 203.0.113.77 unknown x "$A600" \
         r@example.com)" "action=DUNNO" "imported long sender passes"
 t_eq "$(gd_reason "$GD_DIR/long.log" 1)" "Pass cached triplet" \
   "as a cached triplet"
+gd_stop long
+
+# damaged dumps: a record whose last is before its first is skipped; a
+# dump cut short (no DATA=END, or a key without its value) or with no
+# database at all is exit 100, whatever came before it imported
+dump_head='VERSION=3
+format=print
+type=btree
+HEADER=END'
+printf '%s\n 192.0.2.1/a@example.org/r@example.com\n 1700000400,1700000000\n 192.0.2.1/b@example.org/r@example.com\n 1700000000,1700000400\nDATA=END\n' \
+  "$dump_head" > "$P/backwards"
+out=$(greyd-dump -p "$GD_DIR/dmg" < "$P/backwards" 2>&1)
+t_eq "$?/$out" "0/greyd-dump: imported 1 triplets, 0 clients, skipped 1" \
+  "last before first: skipped, the good record imported"
+printf '%s\n 192.0.2.2/c@example.org/r@example.com\n 1700000000,1700000400\n 192.0.2.2/d@example.org/r@example.com\n' \
+  "$dump_head" > "$P/cut"
+out=$(greyd-dump -p "$GD_DIR/dmg" < "$P/cut" 2>&1)
+t_eq "$?" 100 "a cut dump: exit 100"
+t_eq "$out" "greyd-dump: imported 1 triplets, 0 clients, skipped 0
+greyd-dump: fatal: the dump ends inside a database (no DATA=END): it was \
+cut; import the whole dump again" "a cut dump: says so"
+out=$(greyd-dump -p "$GD_DIR/dmg" < /dev/null 2>&1)
+t_eq "$?" 100 "no database in the input: exit 100"
