@@ -50,6 +50,12 @@ struct conn {
 
 #define MAX_LISTENERS 16
 
+/* Events logged one line a second at most: how many since the last. */
+struct tally {
+  unsigned long n;
+  unsigned long long logged;
+};
+
 struct server {
   const struct server_ops *ops;
   void *ctx;
@@ -65,12 +71,10 @@ struct server {
   int stopping;
   unsigned long long stop_deadline, last_tick;
   /* refused connections: one line a second at most, with the count, so
-   * a flood cannot push the decision lines out of the log */
-  unsigned long refused;
-  unsigned long long refuse_logged;
+   * a flood cannot push the decision lines out of the log; the same
+   * for those evict_when_full closed */
+  struct tally refused, evicted;
   const char *refuse_reason;
-  unsigned long evicted;         /* the same for evict_when_full */
-  unsigned long long evict_logged;
 };
 
 unsigned long long now_usec(void)
@@ -281,33 +285,31 @@ static void conn_update(struct conn *c)
   epoll_set(c->srv, &c->w, conn_events(c));
 }
 
-/* The refuse line: at most one a second, counting those since the last. */
-static void log_refused(struct server *s, unsigned long long now)
+/* EVENT conns=N [reason=R] KEY=COUNT, at most once a second. */
+static void log_tally(struct server *s, struct tally *t, const char *event,
+                      const char *reason, const char *key,
+                      unsigned long long now)
 {
   struct logline ll;
 
-  if (!s->refused || now - s->refuse_logged < 1000000ULL) return;
-  log_start(&ll, "warning", "refuse");
-  log_str(&ll, "reason", s->refuse_reason);
+  if (!t->n || now - t->logged < 1000000ULL) return;
+  log_start(&ll, "warning", event);
+  if (reason) log_str(&ll, "reason", reason);
   log_uint(&ll, "conns", s->nconns);
-  log_uint(&ll, "refused", s->refused);
+  log_uint(&ll, key, t->n);
   log_end(&ll);
-  s->refused = 0;
-  s->refuse_logged = now;
+  t->n = 0;
+  t->logged = now;
 }
 
-/* The evict line, like the refuse line: one a second at most. */
+static void log_refused(struct server *s, unsigned long long now)
+{
+  log_tally(s, &s->refused, "refuse", s->refuse_reason, "refused", now);
+}
+
 static void log_evicted(struct server *s, unsigned long long now)
 {
-  struct logline ll;
-
-  if (!s->evicted || now - s->evict_logged < 1000000ULL) return;
-  log_start(&ll, "warning", "evict");
-  log_uint(&ll, "conns", s->nconns);
-  log_uint(&ll, "evicted", s->evicted);
-  log_end(&ll);
-  s->evicted = 0;
-  s->evict_logged = now;
+  log_tally(s, &s->evicted, "evict", NULL, "evicted", now);
 }
 
 /* Full, with evict_when_full: close the connection quiet longest that
@@ -323,7 +325,7 @@ static void evict_quietest(struct server *s)
       q = c;
   if (!q) return;
   conn_free(q);
-  s->evicted++;
+  s->evicted.n++;
   log_evicted(s, now_usec());
 }
 
@@ -341,7 +343,7 @@ static void accept_one(struct server *s, struct watch *l)
     evict_quietest(s);
   if (s->nconns >= s->max_conns || s->stopping) {
     close(fd);
-    s->refused++;
+    s->refused.n++;
     s->refuse_reason = s->stopping ? "stopping" : "too_many";
     log_refused(s, now_usec());
     return;
