@@ -15,6 +15,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "ip4.h"
+#include "ip6.h"
 
 #include "parse.h"
 
@@ -509,6 +511,58 @@ static int amavis_line(struct stats *st, const char *m, size_t n,
 
 /* --- the suite's daemons (doc/LOGS) --------------------------------- */
 
+/* Whether kv is what doc/LOGS promises after the event: key=value
+ * pairs, one space apart; a key of [a-z_0-9] at most once; a value bare
+ * (printable ASCII but space, '"' and '\\') or quoted ("..." holding
+ * printable ASCII, with \\" \\\\ and \\xHH).  A line that breaks it is
+ * damaged, and a damaged line is no decision to count. */
+static int kv_wellformed(const char *s, size_t n)
+{
+  const char *keys[24];
+  size_t klen[24], nk = 0, i = 0, j;
+
+  while (i < n) {
+    size_t k = i;
+
+    while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'
+                     || (s[i] >= '0' && s[i] <= '9')))
+      i++;
+    if (i == k || i >= n || s[i] != '=' || nk == 24) return 0;
+    for (j = 0; j < nk; j++)
+      if (klen[j] == i - k && !memcmp(keys[j], s + k, i - k)) return 0;
+    keys[nk] = s + k, klen[nk++] = i - k;
+    if (++i < n && s[i] == '"') {
+      for (i++; i < n && s[i] != '"'; i++) {
+        if (s[i] < 0x20 || s[i] > 0x7e) return 0;
+        if (s[i] != '\\') continue;
+        if (i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\')) i++;
+        else if (i + 3 < n && s[i + 1] == 'x' && hexdig(s[i + 2]) >= 0
+                 && hexdig(s[i + 3]) >= 0) i += 3;
+        else return 0;
+      }
+      if (i++ >= n) return 0;                 /* no closing quote */
+    } else {
+      for (; i < n && s[i] != ' '; i++)
+        if (s[i] <= 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+          return 0;
+    }
+    if (i < n && (s[i] != ' ' || ++i == n)) return 0;
+  }
+  return 1;
+}
+
+/* A client= that is an IPv4 or IPv6 address. */
+static int client_ok(const char *kv, size_t n, char *client, size_t room,
+                     long *len)
+{
+  char ip[16];
+
+  *len = kv_get(kv, n, "client", client, room);
+  if (*len <= 0 || (size_t)*len >= room) return 0;
+  return strchr(client, ':') ? scan_ip6(client, ip) == (size_t)*len
+                             : scan_ip4(client, ip) == (size_t)*len;
+}
+
 static int grey_decision(struct stats *st, const char *kv, size_t n,
                          int bucket)
 {
@@ -516,18 +570,22 @@ static int grey_decision(struct stats *st, const char *kv, size_t n,
   long al = kv_get(kv, n, "action", action, sizeof action);
   long rl = kv_get(kv, n, "reason", reason, sizeof reason);
   long cl;
-  int i;
+  int i, defer;
 
-  if (al < 0 || rl < 0) return 0;
+  if (al < 0 || rl < 0 || !kv_wellformed(kv, n)
+      || !client_ok(kv, n, client, sizeof client, &cl))
+    return 0;
   for (i = 0; i < GR_N; i++)
     if (!strcmp(reason, grey_reason[i])) break;
   if (i == GR_N) return 0;
+  /* the action goes with the reason: Reject... defers, the rest pass */
+  defer = !strncmp(reason, "Reject", 6);
+  if (strcmp(action, defer ? "defer" : "pass")) return 0;
   st->seen_grey = 1;
   st->grey[i]++;
-  if (!strcmp(action, "defer")) {
+  if (defer) {
     count_reject(st, bucket, L_GREY, 1);
-    if ((cl = kv_get(kv, n, "client", client, sizeof client)) > 0)
-      reject_by(st, client, (size_t)cl);
+    reject_by(st, client, (size_t)cl);
   }
   return 1;
 }
@@ -535,10 +593,18 @@ static int grey_decision(struct stats *st, const char *kv, size_t n,
 static int policy_decision(struct stats *st, const char *kv, size_t n,
                            int bucket)
 {
+  static const char *const actions[] = {
+    "reject", "defer", "dunno", "ok", "warn", 0
+  };
   char key[16 + VAL_MAX], client[64];
   long al = kv_get(kv, n, "action", key, 16), rl, cl;
+  int i;
 
-  if (al <= 0 || al >= 15) return 0;
+  if (al <= 0 || al >= 15 || !kv_wellformed(kv, n)
+      || !client_ok(kv, n, client, sizeof client, &cl))
+    return 0;
+  for (i = 0; actions[i] && strcmp(key, actions[i]); i++) ;
+  if (!actions[i]) return 0;
   key[al] = '\t';
   rl = kv_get(kv, n, "rule", key + al + 1, VAL_MAX);
   if (rl <= 0) return 0;
@@ -548,8 +614,7 @@ static int policy_decision(struct stats *st, const char *kv, size_t n,
   if (!memcmp(key, "reject\t", 7) || !memcmp(key, "defer\t", 6)) {
     st->pol_rejected++;
     count_reject(st, bucket, L_POLICY, 1);
-    if ((cl = kv_get(kv, n, "client", client, sizeof client)) > 0)
-      reject_by(st, client, (size_t)cl);
+    reject_by(st, client, (size_t)cl);
   }
   return 1;
 }
@@ -585,9 +650,10 @@ static int suite_body(struct stats *st, const char *prog, size_t pl,
 {
   const char *ev, *kv, *end = b + n;
   size_t el;
+  int warning = 0;
 
   if (STARTS(b, n, "info: ")) ev = b + 6;
-  else if (STARTS(b, n, "warning: ")) { st->warnings++; return 1; }
+  else if (STARTS(b, n, "warning: ")) st->warnings++, ev = b + 9, warning = 1;
   else if (STARTS(b, n, "fatal: ")) { st->fatals++; return 1; }
   else return 0;
   for (kv = ev; kv < end && *kv != ' '; kv++) ;
@@ -595,6 +661,11 @@ static int suite_body(struct stats *st, const char *prog, size_t pl,
   if (kv < end) kv++;
   if (!is_event(ev, el)) return 1;       /* a plain start-up message */
   n = (size_t)(end - kv);
+  /* acctd's temporary failures and bad requests are warnings (doc/LOGS);
+   * every other decision line is info */
+  if (warning)
+    return pl == 5 && !memcmp(prog, "acctd", 5) ? acct_line(st, ev, el, kv, n)
+                                                : 1;
   if (pl == 5 && !memcmp(prog, "greyd", 5) && el == 8
       && !memcmp(ev, "decision", 8))
     return grey_decision(st, kv, n, bucket);

@@ -253,10 +253,38 @@ static void t_lines(void)
       F(grey[GR_PASS_RETRY]) },
     { "@400000006956a2020000000a greyd: info: decision action=pass"
       " reason=\"Pass sideways\"", F(unknown) },
+    /* damaged decision lines: not understood, never counted (a tester's
+     * inputs, once all counted as decisions) */
+#define GD "@400000006956a2020000000a greyd: info: decision "
+    { GD "action=bogus reason=\"Reject new triplet\" client=192.0.2.7",
+      F(unknown) },
+    { GD "action=pass reason=\"Reject new triplet\" client=192.0.2.7",
+      F(unknown) },
+    { GD "action=defer reason=\"Reject new triplet\" client=192.0.2.7"
+      " sender=a b", F(unknown) },
+    { GD "action=defer reason=\"Reject new triplet\" client=192.0.2.7"
+      " sender=a\001b", F(unknown) },
+    { GD "action=defer reason=\"Reject new triplet\" client=notanip",
+      F(unknown) },
+    { GD "action=defer reason=\"Reject new triplet\"", F(unknown) },
+    { GD "action=defer reason=\"Reject new triplet\" client=192.0.2.7"
+      " reason=\"Pass retry\"", F(unknown) },
+    { GD "action=defer reason=\"Reject new\" triplet\" client=192.0.2.7",
+      F(unknown) },
+    { "@400000006956a2020000000a policyd: info: decision action=bogus"
+      " rule=\"RBL\" client=192.0.2.8", F(unknown) },
+    { GD "action=defer reason=\"Reject new triplet\" client=2001:db8::7"
+      " sender=\"a b\\x22\"", F(grey[GR_REJECT_NEW]) },
+#undef GD
     { "@400000006956a2020000000a policyd: info: decision action=reject"
       " rule=\"RBL MULTIPLE MAIN\" client=192.0.2.8", F(pol_rejected) },
     { "@400000006956a2020000000a acctd: warning: lookup proto=tcp"
       " result=temp reason=x key=k conn=1", F(warnings) },
+    /* a warning, and acctd's temporary failure (once counted nowhere) */
+    { "@400000006956a2020000000a acctd: warning: lookup proto=tcp"
+      " result=temp reason=x key=k conn=1", F(acct_temp) },
+    { "@400000006956a2020000000a acctd: warning: bad_request proto=tcp"
+      " reason=no_get conn=5", F(acct_bad) },
     { "@400000006956a2020000000a acctd: info: lookup proto=tcp"
       " result=notfound key=k conn=1", F(acct_notfound) },
     { "@400000006956a2020000000a greyd: fatal: unable to open x: y",
