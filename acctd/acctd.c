@@ -75,6 +75,15 @@ static void cdb_loaded(struct acctd *a)
   log_uint(&l, "entries", a->db.entries);
   log_str(&l, "case", a->db.keepcase ? "keep" : "fold");
   log_end(&l);
+  if (!a->db.capitals) return;
+  /* served all the same (a TEMP for everybody would be worse), but
+   * these addresses get 550: say so where the postmaster looks */
+  log_start(&l, "warning", "cdb");
+  log_str(&l, "file", a->path);
+  log_uint(&l, "capitals", a->db.capitals);
+  log_str(&l, "error", "keys with capitals never match a folded lookup: "
+          "build with acctd-data, or lower-case the keys");
+  log_end(&l);
 }
 
 /* Rewritten in place (same inode) less than two seconds ago: perhaps

@@ -165,6 +165,34 @@ static int read_case(struct db *d, const char **why)
   return 0;
 }
 
+/* Keys with an ASCII capital in a CDB served folded: lookups are lower
+ * cased, so such a key never matches (a CDB made with cdb -m from a
+ * mixed-case export, say) and its address would get 550.  The records
+ * lie between the header and the first hash table. */
+static unsigned long count_capitals(const struct db *d)
+{
+  uint32 end = (uint32)d->size, pos = CDB_HEADER, t, klen, dlen;
+  unsigned long n = 0;
+
+  for (t = 0; t < 256; t++) {
+    uint32 tp;
+
+    uint32_unpack(d->map + 8 * t, &tp);
+    if (tp >= CDB_HEADER && tp < end) end = tp;
+  }
+  while (pos + 8 <= end) {
+    const char *k = d->map + pos + 8;
+
+    uint32_unpack(d->map + pos, &klen);
+    uint32_unpack(d->map + pos + 4, &dlen);
+    if (klen > end - pos - 8 || dlen > end - pos - 8 - klen) break;
+    for (t = 0; t < klen && !(k[t] >= 'A' && k[t] <= 'Z'); t++) ;
+    if (t < klen) n++;
+    pos += 8 + klen + dlen;
+  }
+  return n;
+}
+
 int db_open(struct db *d, const char *path, const char **why)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), r;
@@ -177,6 +205,7 @@ int db_open(struct db *d, const char *path, const char **why)
       && (db_check(d->map, d->size, &d->entries, why) < 0
           || read_case(d, why) < 0))
     r = DB_FAIL;
+  if (r == DB_OK && !d->keepcase) d->capitals = count_capitals(d);
   /* checked: from now on nothing may write to it */
   if (r == DB_OK) mprotect(d->base, d->baselen, PROT_READ);
   if (r != DB_OK) db_close(d);

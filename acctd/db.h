@@ -29,6 +29,7 @@ struct db {
   size_t baselen;
   unsigned long entries;        /* records, the reserved key excluded */
   int keepcase;
+  unsigned long capitals;       /* folded CDB: keys with an A-Z in them */
   dev_t dev;                    /* which file this is, to see a new one */
   ino_t ino;
   off_t fsize;
