@@ -460,9 +460,13 @@ static void amavis_viruses(struct stats *st, const char *p, size_t n)
 {
   const char *end, *q;
 
+  /* names are separated by "," with or without a space after it: no
+   * virus name holds a comma */
   if (!n || *p != '(' || !(end = memchr(p, ')', n))) return;
-  for (p++; p < end; p = q + 2) {
-    q = memmem(p, (size_t)(end - p), ", ", 2);
+  for (p++; p < end; p = q + 1) {
+    while (p < end && *p == ' ') p++;
+    if (p >= end) break;
+    q = memchr(p, ',', (size_t)(end - p));
     if (!q) q = end;
     if (q > p) topn_add(st->virus, p, (size_t)(q - p), 1);
     if (q == end) break;

@@ -415,6 +415,9 @@ static void t_virus(void)
   static const char l[] = "Jan  1 10:00:00 mx amavis[3]: (03-01) Blocked"
     " INFECTED (Eicar-Signature, Win.Test.EICAR_HDB-1) {DiscardedInbound,"
     "Quarantined}, [192.0.2.1]:5 [192.0.2.1] <a@b> -> <c@d>, Hits: -";
+  static const char l2[] = "Jan  1 10:00:00 mx amavis[3]: (03-02) Blocked"
+    " INFECTED (Eicar-Signature,Win.Test.EICAR_HDB-1) {DiscardedInbound},"
+    " [192.0.2.1]:5 [192.0.2.1] <a@b> -> <c@d>, Hits: -";
   struct stats st;
   struct yearref y;
 
@@ -428,6 +431,15 @@ static void t_virus(void)
           "category Blocked INFECTED");
   test_num((long long)topn_get(st.clients, "192.0.2.1", 9)->n, 1,
            "client of a blocked message");
+  stats_free(&st);
+  /* the names with no space after the comma (a tester's line, once
+   * counted as one name "Eicar-Signature,Win.Test.EICAR_HDB-1") */
+  stats_init(&st, NY, NY + 86400);
+  stats_line(&st, &y, l2, sizeof l2 - 1);
+  test_num(st.virus->used, 2, "two virus names, comma without space");
+  test_ok(topn_get(st.virus, "Eicar-Signature", 15) != NULL
+          && topn_get(st.virus, "Win.Test.EICAR_HDB-1", 20) != NULL,
+          "both names, comma without space");
   stats_free(&st);
 }
 
