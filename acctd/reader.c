@@ -24,6 +24,7 @@ void reader_free(struct reader *r)
 {
   free(r->pend);
   r->pend = NULL;
+  addrset_free(&r->seen);
 }
 
 static int bad(struct reader *r, unsigned long line, const char *what)
@@ -34,6 +35,30 @@ static int bad(struct reader *r, unsigned long line, const char *what)
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most
+ * U+10FFFF): what Postfix sends with SMTPUTF8, and nothing else. */
+static int utf8_valid(const char *p, size_t n)
+{
+  const unsigned char *s = (const unsigned char *)p, *end = s + n;
+
+  while (s < end) {
+    unsigned c = *s++, need, min, v;
+
+    if (c < 0x80) continue;
+    if (c >= 0xc2 && c <= 0xdf) need = 1, min = 0x80, v = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) need = 2, min = 0x800, v = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) need = 3, min = 0x10000, v = c & 0x07;
+    else return 0;
+    if ((size_t)(end - s) < need) return 0;
+    while (need--) {
+      if ((*s & 0xc0) != 0x80) return 0;
+      v = v << 6 | (*s++ & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+  }
+  return 1;
+}
+
 /* Parse and store one address; line is for the message. */
 static int take(struct reader *r, unsigned long line, const char *a,
                 size_t n)
@@ -41,14 +66,15 @@ static int take(struct reader *r, unsigned long line, const char *a,
   char out[ADDR_MAX + 1];
   const char *why;
   long len = addr_parse(out, a, n, r->keepcase, &why);
-  unsigned i;
+  int fresh;
 
   if (len < 0) return bad(r, line, why);
-  if (r->format == READ_LDIF) {
-    for (i = 0; i < r->nseen; i++)
-      if (!strcmp(r->seen[i], out)) { r->dups++; return READ_OK; }
-    if (r->nseen < READER_RECORD_SEEN) strcpy(r->seen[r->nseen++], out);
-  }
+  if (!utf8_valid(out, (size_t)len)) return bad(r, line, "not UTF-8");
+  /* each address once (mail: and SMTP: of one entry, a line repeated):
+   * the guards of acctd-data count distinct addresses */
+  if ((fresh = addrset_add(&r->seen, out, (size_t)len)) < 0)
+    return READ_SYS;
+  if (!fresh) { r->dups++; return READ_OK; }
   if (r->add(r->arg, out, (size_t)len) < 0) return READ_SYS;
   r->addrs++;
   return READ_OK;
@@ -219,7 +245,7 @@ static int ldif_line(struct reader *r, const char *s, size_t n)
     return ldif_append(r, s + 1, n - 1);
   }
   if ((rc = ldif_flush(r)) != READ_OK) return rc;
-  if (!n) { r->nseen = 0; return READ_OK; }    /* end of an entry */
+  if (!n) return READ_OK;                       /* end of an entry */
   r->pending = 1;
   r->pline = r->line;
   return ldif_append(r, s, n);

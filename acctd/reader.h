@@ -21,13 +21,12 @@
 
 #include <stddef.h>
 #include "addr.h"
+#include "addrset.h"
 
 enum reader_format { READ_TEXT, READ_LDIF };
 enum { READ_OK = 0, READ_BAD = -1, READ_SYS = -2 };
 
 #define READER_LINE_MAX 65536   /* bytes of one (unfolded) line */
-#define READER_RECORD_SEEN 32   /* addresses per LDIF entry kept to drop
-                                   duplicates (mail: = SMTP: proxy) */
 
 struct reader {
   enum reader_format format;
@@ -39,15 +38,14 @@ struct reader {
   unsigned long line;          /* physical line number being read */
   unsigned long addrs;         /* addresses handed to add() */
   unsigned long skipped;       /* non-SMTP proxyAddresses values */
-  unsigned long dups;          /* repeated within one LDIF entry */
+  unsigned long dups;          /* repeated addresses, written once */
   char why[400];
   /* LDIF: the logical line being unfolded, and the entry's addresses */
   char *pend;
   size_t plen;
   unsigned long pline;
   int pending;
-  char seen[READER_RECORD_SEEN][ADDR_MAX + 1];
-  unsigned nseen;
+  struct addrset seen;         /* every address given so far */
 };
 
 void reader_init(struct reader *r, enum reader_format f, const char *file,

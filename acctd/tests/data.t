@@ -90,6 +90,13 @@ cp before.cdb cp.cdb; acctd-data -p 41 two.txt cp.cdb 2>/dev/null; t_eq "$?" 100
 cp before.cdb cp.cdb; acctd-data -p 0 two.txt cp.cdb 2>/dev/null; t_eq "$?" 0 "-p 0: no shrink check"
 cp before.cdb cp.cdb; acctd-data -F two.txt cp.cdb 2>/dev/null; t_eq "$?:$(cdb -q cp.cdb b@example.com)" "0:OK" "-F: a real shrink is built"
 printf 'x\n' > junk.cdb; acctd-data two.txt junk.cdb 2>/dev/null; t_eq "$?" 0 "an unreadable old OUTPUT is no reason to refuse"
+# a failed export repeating one address: one distinct address, below
+# 50% of 5 (once the three lines counted as three)
+printf 'a@example.com\na@example.com\nA@Example.com\n' > rep.txt
+cp before.cdb cp.cdb; acctd-data rep.txt cp.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 1 addresses, below 50% of the 5 in cp.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: rep.txt" "repeated lines count once for the shrink guard"
+acctd-data -F rep.txt rep.cdb 2> err
+t_eq "$?:$(cat err):$(cdb -d rep.cdb | grep -c 'a@example.com')" "0:acctd-data: info: built file=rep.cdb addresses=1 duplicates=2 skipped=0 case=fold:1" "a repeated line is one record"
 for o in "-m 0" "-m x" "-p 101" "-p -1" "-m 5x"; do
   acctd-data $o two.txt m.cdb 2>/dev/null; t_eq "$?" 100 "bad option value $o: exit 100"
 done

@@ -9,8 +9,8 @@ TOP=$IMGATE_TOP
 A=$TOP/acctd
 if clang -g -O1 -fsanitize=fuzzer,address,undefined -I"$A" -I"$TOP/lib" \
      -D_GNU_SOURCE -o "$W/fuzz_acctd" "$A/fuzz/fuzz_acctd.c" "$A/proto.c" \
-     "$A/reader.c" "$A/addr.c" "$A/db.c" "$A/lookup.c" -lowfat \
-     2> "$W/build.log"; then
+     "$A/reader.c" "$A/addrset.c" "$A/addr.c" "$A/db.c" "$A/lookup.c" \
+     -lowfat 2> "$W/build.log"; then
   t_ok "fuzz harness builds with libFuzzer, ASan and UBSan"
 else
   t_fail "fuzz harness builds" "$(tail -3 "$W/build.log")"; exit 1
