@@ -506,6 +506,8 @@ static long on_request(struct conn *c, char *buf, size_t len)
 
   if (used < 0) log_bad(c, "malformed", NULL);
   if (used <= 0) return used;
+  if (!strcmp(r.protocol_state, "RCPT") && !*r.client_address)
+    log_bad(c, "no_client_address", NULL);
   if (strcmp(r.protocol_state, "RCPT") || !*r.client_address
       || !valid_client(c, &r)) {
     /* greylisting happens at RCPT; other stages pass */

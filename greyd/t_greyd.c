@@ -253,6 +253,14 @@ static void test_wlist(void)
   test_num(wlist_sender(w, "a@cs.example.edu"), 1, "sender domain");
   test_num(wlist_sender(w, "ALERTS@example.com"), 1, "sender exact");
   test_num(wlist_sender(w, ""), 0, "null sender not by domain");
+  /* "<>" names the null sender (a tester's entry, once matching
+   * nothing) */
+  write_file(s, "example.edu\n<>\n");
+  wlist_free(w);
+  w = wlist_new();
+  test_num(wlist_load(w, c, r, s, why, sizeof why), 0, "<> loads");
+  test_num(wlist_sender(w, ""), 1, "<> whitelists the null sender");
+  test_num(wlist_sender(w, "a@example.com"), 0, "<> matches no address");
   write_file(c, "192.0.2.0/33\n");
   wlist_free(w);
   w = wlist_new();

@@ -242,7 +242,13 @@ int wlist_recipient(const struct wlist *w, const char *rcpt)
   return addr_match(&w->rcpts, rcpt);
 }
 
+/* The null sender (bounces) is whitelisted by an entry "<>" only. */
 int wlist_sender(const struct wlist *w, const char *sender)
 {
-  return *sender && addr_match(&w->senders, sender);
+  size_t i;
+
+  if (*sender) return addr_match(&w->senders, sender);
+  for (i = 0; i < w->senders.n; i++)
+    if (!strcmp(w->senders.v[i], "<>")) return 1;
+  return 0;
 }

@@ -85,6 +85,14 @@ done
 sleep 0.3
 t_eq "$(grep -c 'bad_request conn=[0-9]* reason=bad_client_address client=' \
   "$GD_DIR/bad.log")" 3 "each bad client address logged"
+# no client_address at all (a tester's input: answered with no line)
+t_eq "$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@example.org\nrecipient=b@example.com\n\n' |
+        socat -t 10 - "UNIX-CONNECT:$S" | head -1)" "action=DUNNO" \
+  "no client_address: DUNNO"
+nbad 7
+t_match "$(grep bad_request "$GD_DIR/bad.log" | tail -1)" \
+  '^greyd: warning: bad_request conn=[0-9]+ reason=no_client_address$' \
+  "no client_address: logged"
 t_eq "$(grep -c ' decision ' "$GD_DIR/bad.log")" 0 "no decision line for them"
 t_eq "$(grep -c 'store failure' "$GD_DIR/bad.log")" 0 "no store failure"
 gd_stop bad
