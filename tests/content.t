@@ -5,11 +5,9 @@
 # for a test pattern.  A message carrying the pattern is accepted at DATA
 # (the filter runs after the queue) and never delivered; a clean one is
 # delivered; a GTUBE message is blocked as spam; reportd counts all three.
-[ -n "${IMGATE_CONTENT_NS:-}" ] || {
-  [ "$(id -u)" = 0 ] || { echo "skip - content: needs root"; exit 0; }
-  IMGATE_CONTENT_NS=1 exec unshare -m "$0" "$@"; }
 TOP=$IMGATE_TOP B=$IMGATE_BUILD
 . "$TOP/tests/lib/common.sh"
+t_own_mounts content "$0" "$@"
 . "$TOP/tests/lib/postfix.sh"
 . "$TOP/tests/demo/lib.sh"
 PATH=$B:/usr/sbin:$PATH

@@ -15,11 +15,9 @@
 # relay_recipient_maps kept, proxy_read_maps explicitly empty,
 # postscreen's smtpd/pass, and a listener Postfix cannot be given
 # refused.
-[ -n "${IMGATE_GW_NS:-}" ] || {
-  [ "$(id -u)" = 0 ] || { echo "skip - gateway-chroot: needs root"; exit 0; }
-  IMGATE_GW_NS=1 exec unshare -m "$0" "$@"; }
 TOP=$IMGATE_TOP B=$IMGATE_BUILD
 . "$TOP/tests/lib/common.sh"
+t_own_mounts gateway-chroot "$0" "$@"
 . "$TOP/tests/lib/postfix.sh"
 . "$TOP/tests/demo/lib.sh"
 PATH=$B:/usr/sbin:$PATH

@@ -5,11 +5,9 @@
 # an svscan that install starts, the Postfix wiring in the order of the
 # layers, cron jobs; a second install changes nothing and keeps a site's
 # edited settings; uninstall stops the services and puts Postfix back.
-[ -n "${IMGATE_GW_NS:-}" ] || {
-  [ "$(id -u)" = 0 ] || { echo "skip - gateway: needs root"; exit 0; }
-  IMGATE_GW_NS=1 exec unshare -m "$0" "$@"; }
 TOP=$IMGATE_TOP B=$IMGATE_BUILD
 . "$TOP/tests/lib/common.sh"
+t_own_mounts gateway "$0" "$@"
 . "$TOP/tests/lib/postfix.sh"
 . "$TOP/tests/demo/lib.sh"
 PATH=$B:/usr/sbin:$PATH

@@ -108,3 +108,15 @@ t_need_root() {
 }
 
 : "${IMGATE_BUILD:=$IMGATE_TOP/build}"
+
+# t_own_mounts NAME "$0" "$@": run the test again in a mount namespace
+# of its own (it mounts a private /etc, say), once; root only, or the
+# test is skipped.  Call it right after sourcing this file.
+t_own_mounts() {
+  [ -n "${IMGATE_OWN_MOUNTS:-}" ] && return 0
+  t_om_name=$1; shift
+  [ "$(id -u)" = 0 ] || { echo "skip - $t_om_name: needs root"; exit 0; }
+  # the run again makes its own T_ROOT; exec runs no EXIT trap
+  rm -rf "$T_ROOT"
+  IMGATE_OWN_MOUNTS=1 exec unshare -m "$@"
+}
