@@ -128,6 +128,9 @@ static void line(char *s)
     if ((t = tai64n(s)) < 0) { H.bad++; return; }
     s += 25;
     while (*s == ' ') s++;
+    /* stamped after now (a minute's grace for lines written while we
+     * read): a clock that jumped, not part of the window */
+    if (t > H.now + 60) return;
   }
   if (!strncmp(s, "policyd: info: decision ", 24)) {
     if (t < H.now - H.bwin) return;

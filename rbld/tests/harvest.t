@@ -39,6 +39,10 @@ for i in range(4):
     cur.write(pol(now - 60 + i, "198.51.100.7", "reject", '"ODD $1 \\"rule\\""'))
 cur.write("garbage line\n@zzzz policyd: info: decision action=reject client=1.1.1.1\n")
 cur.write(pol(now - 50, "2001:db8::1", "reject", "X"))
+# three rejects stamped an hour after now (a clock that jumped): not in
+# the window (a tester's input, once counted)
+for i in range(3):
+    cur.write(pol(now + 3600 + i, "192.0.2.9", "reject", "FUTURE"))
 cur.close()
 g = open("log/greyd/current", "w")
 g.write(grey(now - 100, "203.0.113.5", "Pass and auto-whitelist IP"))
