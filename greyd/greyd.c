@@ -5,11 +5,10 @@
  * the store.  The requests of suspicious clients are gathered while the
  * event loop reads; after each round of the loop the whole batch is read
  * from the store, decided, written back in one commit, logged, and only
- * then answered: what greyd said is what the store holds.  A batch never
- * outlives its round, and a connection that closes meanwhile is struck
- * from it (on_closed).  A connection is held (conn_hold) only when more
- * requests wait behind a batched one (pipelining, which Postfix does
- * not do), so that its answers keep the order of its requests.
+ * then answered: what greyd said is what the store holds.  Connections
+ * are not held (conn_hold takes a connection out of epoll and back, two
+ * system calls a request): a batch never outlives its round, and a
+ * connection that closes meanwhile is struck from it (on_closed).
  * If the store fails, every request passes (DUNNO): our failure must
  * never block mail.
  */
@@ -67,7 +66,6 @@ static struct setting settings[S_COUNT] = {
 /* One held request: the parts of the triplet and what the log needs. */
 struct pend {
   struct conn *c;
-  int held;                       /* more requests of c wait behind it */
   struct item it;
   unsigned bits;
   uint32_t hash;
@@ -524,11 +522,6 @@ static long on_request(struct conn *c, char *buf, size_t len)
     } else {
       p->c = c;
       p->bits = bits;
-      /* a client that sends its next request before this answer (no
-       * Postfix does) must get the answers in order: the requests
-       * behind this one wait until it is answered */
-      p->held = (size_t)used < len;
-      if (p->held) conn_hold(c);
       return used;
     }
   }
@@ -592,14 +585,8 @@ static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
   }
   /* logged before answered: no decision goes out without its line */
   log_flush(g);
-  for (i = 0; i < b->n; i++) {
-    struct conn *c = b->v[i].c;
-
-    if (!c) continue;
-    answer(g, c, rs[i], ages[i], b->v[i].instance);
-    /* the next requests join the next batch (b is swapped out) */
-    if (b->v[i].held) conn_release(c);
-  }
+  for (i = 0; i < b->n; i++)
+    if (b->v[i].c) answer(g, b->v[i].c, rs[i], ages[i], b->v[i].instance);
   b->n = 0;
 }
 
