@@ -165,6 +165,16 @@ static int read_case(struct db *d, const char **why)
   return 0;
 }
 
+/* A CDB number: 32 bits, little-endian, at any alignment (records are
+ * not aligned; libowfat's inline uint32_unpack loads them whole). */
+static uint32 le32(const char *p)
+{
+  const unsigned char *u = (const unsigned char *)p;
+
+  return (uint32)u[0] | (uint32)u[1] << 8 | (uint32)u[2] << 16
+         | (uint32)u[3] << 24;
+}
+
 /* Keys with an ASCII capital in a CDB served folded: lookups are lower
  * cased, so such a key never matches (a CDB made with cdb -m from a
  * mixed-case export, say) and its address would get 550.  The records
@@ -175,16 +185,15 @@ static unsigned long count_capitals(const struct db *d)
   unsigned long n = 0;
 
   for (t = 0; t < 256; t++) {
-    uint32 tp;
+    uint32 tp = le32(d->map + 8 * t);
 
-    uint32_unpack(d->map + 8 * t, &tp);
     if (tp >= CDB_HEADER && tp < end) end = tp;
   }
   while (pos + 8 <= end) {
     const char *k = d->map + pos + 8;
 
-    uint32_unpack(d->map + pos, &klen);
-    uint32_unpack(d->map + pos + 4, &dlen);
+    klen = le32(d->map + pos);
+    dlen = le32(d->map + pos + 4);
     if (klen > end - pos - 8 || dlen > end - pos - 8 - klen) break;
     for (t = 0; t < klen && !(k[t] >= 'A' && k[t] <= 'Z'); t++) ;
     if (t < klen) n++;
