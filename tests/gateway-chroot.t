@@ -46,12 +46,7 @@ for p in acctd acctd-data greyd greyd-dump policyd; do cp "$B/$p" "$S/build/"; d
 pfx start > "$S/postfix.out" 2>&1 || sed 's/^/# /' "$S/postfix.out"
 t_atexit pfx_stop
 t_wait_tcp 2525 20 || t_fail "Postfix listens"
-inst() { "$TOP/package/install" "$S/build" > "$S/install.out" 2>&1; }
-inst; rc=$?
-t_eq "$rc" 0 "install exits 0"
-[ "$rc" = 0 ] || sed 's/^/# /' "$S/install.out"
-svscan=$(sed -n 's/^install: svscan .* started (pid \([0-9]*\))$/\1/p' "$S/install.out")
-[ -n "$svscan" ] && t_atexit "kill $svscan"
+gw_first_install
 uninst() { "$TOP/package/uninstall" > "$S/uninstall.out" 2>&1; }
 t_atexit uninst
 t_eq "$(grep reload "$S/install.out")" "install: postfix $PFX_DIR/etc reloaded" \

@@ -32,12 +32,7 @@ mkdir -p "$S/build"
 for p in acctd acctd-data greyd greyd-dump policyd rbld rbld-harvest reportd; do
   [ -x "$B/$p" ] && cp "$B/$p" "$S/build/"
 done
-inst() { "$TOP/package/install" "$S/build" > "$S/install.out" 2>&1; }
-inst; rc=$?
-t_eq "$rc" 0 "install exits 0"
-[ "$rc" = 0 ] || sed 's/^/# /' "$S/install.out"
-svscan=$(sed -n 's/^install: svscan .* started (pid \([0-9]*\))$/\1/p' "$S/install.out")
-[ -n "$svscan" ] && t_atexit "kill $svscan"
+gw_first_install
 t_match "$svscan" '^[0-9]+$' "install starts svscan on the service directory"
 
 # a daemon's user: the one its run script switches to, or env/USER for

@@ -63,23 +63,9 @@ with open("queries", "w") as f:
                 "x." if k == 5 else "", n, t))
 EOF
 ZONES="bl.big.example:ip4set:bl.ip4set dbl.big.example:dnset:d.dnset"
-$B/rbld -n -u nobody -b 127.0.0.1/5411 -c 0 $ZONES 2> rbld.log &
-P1=$!
-rbldnsd -n -u nobody -b 127.0.0.1/5412 -c 0 $ZONES > rbldnsd.log 2>&1 &
-P2=$!
-trap 'kill $P1 $P2 2>/dev/null' EXIT
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  sleep 0.3
-  for p in 5411 5412; do
-    python3 "$T/dnsq.py" ask 127.0.0.1:$p bl.big.example SOA |
-      grep -q rcode=0 || continue 2
-  done
-  break
-done
+. "$T/pair.sh"
+pair_start bl.big.example 5411 5412 $ZONES
 grep -q 'loaded dataset=ip4set:bl.ip4set entries=' rbld.log ||
   { echo "not ok - big ip4set loaded"; exit 1; }
 echo "ok - big ip4set loaded"
-python3 "$T/dnsq.py" diff 127.0.0.1:5411 127.0.0.1:5412 queries
-rc=$?
-[ $rc = 0 ] || { echo "# rbld log:"; sed 's/^/#   /' rbld.log | head -20; }
-exit $rc
+pair_diff queries

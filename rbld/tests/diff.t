@@ -19,19 +19,8 @@ chmod 755 "$D"
 python3 "$T/gendata.py" "$D" > "$D/nq" || { echo "not ok - gendata"; exit 1; }
 cd "$D" || exit 1
 ZONES=$(cat zones)
+. "$T/pair.sh"
 # both refuse root; nobody can read the files
-$B/rbld -n -u nobody -b 127.0.0.1/5391 -c 0 $ZONES 2> rbld.log &
-P1=$!
-rbldnsd -n -u nobody -b 127.0.0.1/5392 -c 0 $ZONES > rbldnsd.log 2>&1 &
-P2=$!
-trap 'kill $P1 $P2 2>/dev/null' EXIT
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  python3 "$T/dnsq.py" ask 127.0.0.1:5391 bl.example SOA | grep -q rcode=0 &&
-  python3 "$T/dnsq.py" ask 127.0.0.1:5392 bl.example SOA | grep -q rcode=0 && break
-  sleep 0.3
-done
+pair_start bl.example 5391 5392 $ZONES
 echo "# $(cat nq) queries"
-python3 "$T/dnsq.py" diff 127.0.0.1:5391 127.0.0.1:5392 queries
-rc=$?
-[ $rc = 0 ] || { echo "# rbld log:"; sed 's/^/#   /' rbld.log | head -20; }
-exit $rc
+pair_diff queries

@@ -97,6 +97,19 @@ demo_install() {
 }
 
 SVC=""
+# The gateway tests' install, of the programs in $S/build: inst runs it
+# (output in $S/install.out); gw_first_install checks it exits 0 and
+# kills the svscan it started at exit.
+inst() { "$TOP/package/install" "$S/build" > "$S/install.out" 2>&1; }
+gw_first_install() {
+  inst; gw_rc=$?
+  t_eq "$gw_rc" 0 "install exits 0"
+  [ "$gw_rc" = 0 ] || sed 's/^/# /' "$S/install.out"
+  svscan=$(sed -n 's/^install: svscan .* started (pid \([0-9]*\))$/\1/p' \
+    "$S/install.out")
+  [ -n "$svscan" ] && t_atexit "kill $svscan"
+}
+
 svc_dir() { echo "$ROOT/etc/imgate/service/$1"; }
 env_file() { echo "$(svc_dir "$1")/env/$2"; }
 
