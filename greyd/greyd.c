@@ -8,7 +8,9 @@
  * then answered: what greyd said is what the store holds.  Connections
  * are not held (conn_hold takes a connection out of epoll and back, two
  * system calls a request): a batch never outlives its round, and a
- * connection that closes meanwhile is struck from it (on_closed).
+ * connection that closes meanwhile is struck from it (on_closed).  A
+ * request behind a batched one on the same connection joins the batch
+ * even if it needs no store, so that answers keep the requests' order.
  * If the store fails, every request passes (DUNNO): our failure must
  * never block mail.
  */
@@ -63,10 +65,18 @@ static struct setting settings[S_COUNT] = {
   [S_TEST_CLOCK] = { "GREYD_TEST_CLOCK", SET_STRING, NULL, 0, 0, 0, 0 },
 };
 
-/* One held request: the parts of the triplet and what the log needs. */
+/* One held request: the parts of the triplet and what the log needs.
+ * A request that comes behind a held one on the same connection is
+ * held too, even when its answer needs no store (kind K_FIXED, or
+ * K_PLAIN for a DUNNO without a decision line): answers go out in the
+ * order the requests came. */
+enum { K_STORE, K_FIXED, K_PLAIN };
+
 struct pend {
   struct conn *c;
   struct item it;
+  unsigned kind;
+  enum reason fixed;              /* the answer of a K_FIXED request */
   unsigned bits;
   uint32_t hash;
   char net[NET_MAX], sender[ADDR_MAX], rcpt[ADDR_MAX], addr[64];
@@ -75,8 +85,16 @@ struct pend {
 
 struct batch {
   struct pend *v;
-  struct item *items;
+  struct item *items;             /* the K_STORE requests' records */
+  size_t *idx;                    /* items[j] belongs to v[idx[j]] */
+  enum reason *rs;                /* each request's decision */
+  uint32_t *ages;
   size_t n, cap;
+};
+
+struct cstate {                   /* what greyd keeps of a connection */
+  unsigned held;                  /* its requests in a batch */
+  char last[64];                  /* instance of its last PREPEND */
 };
 
 struct watched {                  /* a file reloaded when it changes */
@@ -258,20 +276,33 @@ static void retry_text(char *out, size_t room, uint32_t wait)
   out[o] = 0;
 }
 
+/* Copy src, cut to fit room (not snprintf: five of these a request) */
+static void copy(char *dst, size_t room, const char *src)
+{
+  size_t n = strnlen(src, room - 1);
+
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
 /* One X-Greylist header per message, not one per recipient: the
  * connection remembers the Postfix instance (message) it was last
  * given.  Returns 1 when this message has none yet. */
+static struct cstate *cstate(struct conn *c)
+{
+  struct cstate *cs = conn_data(c);
+
+  if (!cs && (cs = calloc(1, sizeof *cs))) conn_set_data(c, cs);
+  return cs;
+}
+
 static int first_prepend(struct conn *c, const char *instance)
 {
-  char *last = conn_data(c);
+  struct cstate *cs = cstate(c);
 
-  if (!*instance) return 1;
-  if (!last) {
-    if (!(last = calloc(1, 64))) return 1;
-    conn_set_data(c, last);
-  }
-  if (!strncmp(last, instance, 63)) return 0;
-  snprintf(last, 64, "%s", instance);
+  if (!*instance || !cs) return 1;
+  if (!strncmp(cs->last, instance, sizeof cs->last - 1)) return 0;
+  copy(cs->last, sizeof cs->last, instance);
   return 1;
 }
 
@@ -379,30 +410,57 @@ static uint32_t hash_str(uint32_t h, const char *s)
   return h * 16777619u;
 }
 
-static struct pend *batch_add(struct batch *b)
+/* Grow every array of the batch together, or none. */
+static int batch_grow(struct batch *b)
 {
-  if (b->n == b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    struct pend *v = realloc(b->v, cap * sizeof *v);
-    struct item *it;
+  size_t cap = b->cap ? b->cap * 2 : 64;
+  void *p;
 
-    if (!v) return NULL;
-    b->v = v;
-    it = realloc(b->items, cap * sizeof *it);
-    if (!it) return NULL;
-    b->items = it;
-    b->cap = cap;
-  }
-  return &b->v[b->n++];
+  if (!(p = realloc(b->v, cap * sizeof *b->v))) return -1;
+  b->v = p;
+  if (!(p = realloc(b->items, cap * sizeof *b->items))) return -1;
+  b->items = p;
+  if (!(p = realloc(b->idx, cap * sizeof *b->idx))) return -1;
+  b->idx = p;
+  if (!(p = realloc(b->rs, cap * sizeof *b->rs))) return -1;
+  b->rs = p;
+  if (!(p = realloc(b->ages, cap * sizeof *b->ages))) return -1;
+  b->ages = p;
+  b->cap = cap;
+  return 0;
 }
 
-/* Copy src, cut to fit room (not snprintf: five of these a request) */
-static void copy(char *dst, size_t room, const char *src)
+/* A new request at the end of the batch, counted as held on its
+ * connection. */
+static struct pend *batch_add(struct batch *b, struct conn *c,
+                              unsigned kind)
 {
-  size_t n = strnlen(src, room - 1);
+  struct cstate *cs;
+  struct pend *p;
 
-  memcpy(dst, src, n);
-  dst[n] = 0;
+  if (b->n == b->cap && batch_grow(b) < 0) return NULL;
+  p = &b->v[b->n++];
+  p->c = c;
+  p->kind = kind;
+  p->fixed = R_COUNT;
+  if ((cs = cstate(c))) cs->held++;
+  return p;
+}
+
+/* Take back the last request added (it could not be filled). */
+static void batch_drop_last(struct batch *b)
+{
+  struct cstate *cs = conn_data(b->v[--b->n].c);
+
+  if (cs) cs->held--;
+}
+
+/* Does this connection have a request waiting in the batch? */
+static int held_behind(struct conn *c)
+{
+  const struct cstate *cs = conn_data(c);
+
+  return cs && cs->held;
 }
 
 /* Fill a held request's triplet; -1 if the parts do not fit. */
@@ -429,21 +487,45 @@ static int fill(struct greyd *g, struct pend *p,
   return 0;
 }
 
+/* A decision without the store: answered now, or held behind an
+ * earlier request of the same connection. */
 static void pass_now(struct greyd *g, struct conn *c,
                      const struct policy_request *r, unsigned bits,
                      enum reason why)
 {
   char net[NET_MAX];
+  struct pend *p;
   struct view v;
 
   if (client_net(r->client_address, (unsigned)settings[S_IPV4_CIDR].num,
                  (unsigned)settings[S_IPV6_CIDR].num, net, sizeof net) < 0)
     copy(net, sizeof net, "-");
+  if (held_behind(c) && (p = batch_add(&g->in, c, K_FIXED))) {
+    p->fixed = why;
+    p->bits = bits;
+    copy(p->net, sizeof p->net, net);
+    copy(p->addr, sizeof p->addr, r->client_address);
+    copy(p->raw_sender, sizeof p->raw_sender, r->sender);
+    copy(p->rcpt, sizeof p->rcpt, r->recipient);
+    copy(p->helo, sizeof p->helo, r->helo_name);
+    copy(p->ptr, sizeof p->ptr, r->client_name);
+    *p->instance = 0;
+    return;
+  }
   v.addr = r->client_address, v.net = net, v.sender = r->sender;
   v.rcpt = r->recipient, v.helo = r->helo_name, v.ptr = r->client_name;
   v.bits = bits;
   log_decision(g, &v, why, 0);
   answer(g, c, why, 0, "");
+}
+
+/* DUNNO without a decision line (a request greyd does not judge). */
+static void dunno_now(struct greyd *g, struct conn *c)
+{
+  char out[64];
+
+  if (held_behind(c) && batch_add(&g->in, c, K_PLAIN)) return;
+  conn_write(c, out, policy_format(out, sizeof out, "DUNNO", NULL));
 }
 
 /* The static answers; returns R_COUNT when the store must decide. */
@@ -500,7 +582,6 @@ static long on_request(struct conn *c, char *buf, size_t len)
   enum reason why;
   struct pend *p;
   unsigned bits;
-  char out[64];
 
   if (used < 0) log_bad(c, "malformed", NULL);
   if (used <= 0) return used;
@@ -509,18 +590,17 @@ static long on_request(struct conn *c, char *buf, size_t len)
   if (strcmp(r.protocol_state, "RCPT") || !*r.client_address
       || !valid_client(c, &r)) {
     /* greylisting happens at RCPT; other stages pass */
-    conn_write(c, out, policy_format(out, sizeof out, "DUNNO", NULL));
+    dunno_now(g, c);
     return used;
   }
   why = static_check(g, &r, &bits);
   if (why == R_COUNT && !g->st) why = R_STORE;
   if (why == R_COUNT) {
-    p = batch_add(&g->in);
+    p = batch_add(&g->in, c, K_STORE);
     if (!p || fill(g, p, &r) < 0) {
-      if (p) g->in.n--;
+      if (p) batch_drop_last(&g->in);
       why = R_STORE;
     } else {
-      p->c = c;
       p->bits = bits;
       return used;
     }
@@ -533,46 +613,64 @@ static long on_request(struct conn *c, char *buf, size_t len)
 
 /* Within one batch the same triplet or client may come twice: each
  * decision must see the one before it, and only the last write of a
- * record is sent. */
+ * record is sent.  j and i count the store's items, in batch order. */
+static int same_triplet(const struct batch *b, size_t j, size_t i)
+{
+  const struct pend *x = &b->v[b->idx[j]], *y = &b->v[b->idx[i]];
+
+  return x->hash == y->hash && !strcmp(x->net, y->net)
+         && !strcmp(x->sender, y->sender) && !strcmp(x->rcpt, y->rcpt);
+}
+
+static int same_client(const struct batch *b, size_t j, size_t i)
+{
+  return !strcmp(b->v[b->idx[j]].addr, b->v[b->idx[i]].addr);
+}
+
 static void carry_over(struct batch *b, size_t i)
 {
   size_t j;
   int t = 0, cl = 0;
 
   for (j = i; j-- > 0 && !(t && cl);) {
-    if (!t && b->v[j].hash == b->v[i].hash
-        && !strcmp(b->v[j].net, b->v[i].net)
-        && !strcmp(b->v[j].sender, b->v[i].sender)
-        && !strcmp(b->v[j].rcpt, b->v[i].rcpt)) {
+    if (!t && same_triplet(b, j, i)) {
       b->items[i].t = b->items[j].t;
       t = 1;
     }
-    if (!cl && !strcmp(b->v[j].addr, b->v[i].addr)) {
+    if (!cl && same_client(b, j, i)) {
       b->items[i].c = b->items[j].c;
       cl = 1;
     }
   }
 }
 
-static void drop_overwritten(struct batch *b)
+static void drop_overwritten(struct batch *b, size_t m)
 {
   size_t i, j;
 
-  for (i = 0; i < b->n; i++)
-    for (j = i + 1; j < b->n; j++) {
-      if (b->items[j].write & W_TRIPLET && b->v[j].hash == b->v[i].hash
-          && !strcmp(b->v[j].net, b->v[i].net)
-          && !strcmp(b->v[j].sender, b->v[i].sender)
-          && !strcmp(b->v[j].rcpt, b->v[i].rcpt))
+  for (i = 0; i < m; i++)
+    for (j = i + 1; j < m; j++) {
+      if (b->items[j].write & W_TRIPLET && same_triplet(b, j, i))
         b->items[i].write &= ~(unsigned)W_TRIPLET;
-      if (b->items[j].write & W_CLIENT
-          && !strcmp(b->v[j].addr, b->v[i].addr))
+      if (b->items[j].write & W_CLIENT && same_client(b, j, i))
         b->items[i].write &= ~(unsigned)W_CLIENT;
     }
 }
 
-static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
-                   const uint32_t *ages)
+static void reply(struct greyd *g, const struct pend *p, enum reason r,
+                  uint32_t age)
+{
+  struct cstate *cs = conn_data(p->c);
+  char out[64];
+
+  if (cs && cs->held) cs->held--;
+  if (p->kind == K_PLAIN)
+    conn_write(p->c, out, policy_format(out, sizeof out, "DUNNO", NULL));
+  else
+    answer(g, p->c, r, age, p->instance);
+}
+
+static void finish(struct greyd *g, struct batch *b)
 {
   size_t i;
 
@@ -581,46 +679,57 @@ static void finish(struct greyd *g, struct batch *b, const enum reason *rs,
     struct view v = { p->addr, p->net, p->raw_sender, p->rcpt, p->helo,
                       p->ptr, p->bits };
 
-    log_decision(g, &v, rs[i], ages[i]);
+    if (p->kind != K_PLAIN) log_decision(g, &v, b->rs[i], b->ages[i]);
   }
   /* logged before answered: no decision goes out without its line */
   log_flush(g);
   for (i = 0; i < b->n; i++)
-    if (b->v[i].c) answer(g, b->v[i].c, rs[i], ages[i], b->v[i].instance);
+    if (b->v[i].c) reply(g, &b->v[i], b->rs[i], b->ages[i]);
   b->n = 0;
+}
+
+/* The store's items, in batch order; returns how many. */
+static size_t gather(struct batch *b)
+{
+  size_t i, m = 0;
+
+  for (i = 0; i < b->n; i++) {
+    b->rs[i] = b->v[i].fixed;
+    b->ages[i] = 0;
+    if (b->v[i].kind != K_STORE) continue;
+    /* the keys point into b->v only now: batch_add may have moved it */
+    b->idx[m] = i;
+    b->items[m] = b->v[i].it;
+    b->items[m].net = b->v[i].net, b->items[m].sender = b->v[i].sender;
+    b->items[m].rcpt = b->v[i].rcpt, b->items[m].addr = b->v[i].addr;
+    m++;
+  }
+  return m;
 }
 
 static void run_batch(struct greyd *g, struct batch *b)
 {
-  enum reason *rs = calloc(b->n, sizeof *rs);
-  uint32_t *ages = calloc(b->n, sizeof *ages), now = clock_now();
-  size_t i;
+  uint32_t now = clock_now();
+  size_t j, m = gather(b);
 
-  if (!rs || !ages) die_sys(EXIT_TEMP, "allocate", "batch");
-  /* the keys point into b->v only now: batch_add may have moved it */
-  for (i = 0; i < b->n; i++) {
-    b->items[i] = b->v[i].it;
-    b->items[i].net = b->v[i].net, b->items[i].sender = b->v[i].sender;
-    b->items[i].rcpt = b->v[i].rcpt, b->items[i].addr = b->v[i].addr;
-  }
-  if (g->st && store_fetch(g->st, b->items, b->n) < 0) {
+  if (m && g->st && store_fetch(g->st, b->items, m) < 0) {
     store_abort(g->st);
     store_down(g, store_error(g->st));
   }
-  for (i = 0; g->st && i < b->n; i++) {
-    carry_over(b, i);
-    rs[i] = decide(now, &g->tm, &b->items[i].t, &b->items[i].c, &ages[i],
-                   &b->items[i].write);
+  for (j = 0; g->st && j < m; j++) {
+    carry_over(b, j);
+    b->rs[b->idx[j]] = decide(now, &g->tm, &b->items[j].t,
+                              &b->items[j].c, &b->ages[b->idx[j]],
+                              &b->items[j].write);
   }
-  if (g->st) {
-    drop_overwritten(b);
-    if (store_commit(g->st, b->items, b->n) < 0)
+  if (m && g->st) {
+    drop_overwritten(b, m);
+    if (store_commit(g->st, b->items, m) < 0)
       store_down(g, store_error(g->st));
   }
-  for (i = 0; !g->st && i < b->n; i++) rs[i] = R_STORE, ages[i] = 0;
-  finish(g, b, rs, ages);
-  free(rs);
-  free(ages);
+  for (j = 0; !g->st && j < m; j++)
+    b->rs[b->idx[j]] = R_STORE, b->ages[b->idx[j]] = 0;
+  finish(g, b);
 }
 
 static int next_timeout(void *ctx)
