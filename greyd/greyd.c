@@ -548,7 +548,8 @@ static enum reason static_check(const struct greyd *g,
   if (wlist_client(g->wl, r->client_address, r->client_name))
     return R_WL_CLIENT;
   if (wlist_recipient(g->wl, r->recipient)) return R_WL_RECIPIENT;
-  if (wlist_sender(g->wl, r->sender)) return R_WL_SENDER;
+  if (wlist_sender(g->wl, r->sender, settings[S_DELIMITER].str))
+    return R_WL_SENDER;
   if (!g->always && !(*bits & g->suspicious)) return R_UNSUSPICIOUS;
   return R_COUNT;
 }
