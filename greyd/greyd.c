@@ -100,6 +100,7 @@ struct cstate {                   /* what greyd keeps of a connection */
 struct watched {                  /* a file reloaded when it changes */
   const char *path;
   struct stat st;
+  int missing;                    /* its absence has been logged */
 };
 
 struct greyd {
@@ -156,18 +157,25 @@ static int file_changed(struct watched *w)
 }
 
 /* A configured file that does not exist (yet) is an empty list and a
- * warning: the site may create it later, and the reload picks it up. */
-static const char *present(int i)
+ * warning: the site may create it later, and the reload picks it up.
+ * The warning is said once, when the file goes: a reload for another
+ * file's change does not repeat it. */
+static const char *present(struct watched *w)
 {
-  const char *path = settings[S_WL_CLIENTS + i].str;
   struct logline l;
 
-  if (!path || !*path || access(path, F_OK) == 0 || errno != ENOENT)
-    return path;
-  log_start(&l, "warning", "reload");
-  log_str(&l, "file", path);
-  log_str(&l, "error", "missing, taken as empty");
-  log_end(&l);
+  if (!w->path || !*w->path || access(w->path, F_OK) == 0
+      || errno != ENOENT) {
+    w->missing = 0;
+    return w->path;
+  }
+  if (!w->missing) {
+    log_start(&l, "warning", "reload");
+    log_str(&l, "file", w->path);
+    log_str(&l, "error", "missing, taken as empty");
+    log_end(&l);
+  }
+  w->missing = 1;
   return NULL;
 }
 
@@ -175,14 +183,16 @@ static int load_lists(struct greyd *g, char *why, size_t room)
 {
   struct wlist *w = wlist_new();
   struct classifier *c = classifier_new();
-  const char *err, *pat = present(3);
+  const char *err, *p[4];
   unsigned long line;
+  int i;
 
+  for (i = 0; i < 4; i++) p[i] = present(&g->files[i]);
   if (!w || !c) { snprintf(why, room, "out of memory"); goto bad; }
-  if (wlist_load(w, present(0), present(1), present(2), why, room) < 0)
+  if (wlist_load(w, p[0], p[1], p[2], why, room) < 0)
     goto bad;
-  if (pat && *pat && classifier_load(c, pat, &line, &err) < 0) {
-    snprintf(why, room, "%s line %lu: %s", pat, line, err);
+  if (p[3] && *p[3] && classifier_load(c, p[3], &line, &err) < 0) {
+    snprintf(why, room, "%s line %lu: %s", p[3], line, err);
     goto bad;
   }
   wlist_free(g->wl);
@@ -538,7 +548,8 @@ static enum reason static_check(const struct greyd *g,
   if (wlist_client(g->wl, r->client_address, r->client_name))
     return R_WL_CLIENT;
   if (wlist_recipient(g->wl, r->recipient)) return R_WL_RECIPIENT;
-  if (wlist_sender(g->wl, r->sender)) return R_WL_SENDER;
+  if (wlist_sender(g->wl, r->sender, settings[S_DELIMITER].str))
+    return R_WL_SENDER;
   if (!g->always && !(*bits & g->suspicious)) return R_UNSUSPICIOUS;
   return R_COUNT;
 }

@@ -24,6 +24,10 @@
  * under 64 (or memory ran out). */
 size_t normalise_sender(const char *sender, const char *delimiters,
                         char *out, size_t room);
+/* The same form with the digits of the local part left as they are:
+ * what a whitelist entry names (an entry cannot hold '#'). */
+size_t unwrap_sender(const char *sender, const char *delimiters,
+                     char *out, size_t room);
 /* The recipient as the triplet keeps it: lower case, cut and hashed
  * like a long sender. */
 size_t normalise_recipient(const char *rcpt, char *out, size_t room);
@@ -83,7 +87,10 @@ int wlist_load(struct wlist *w, const char *clients, const char *rcpts,
                const char *senders, char *why, size_t room);
 int wlist_client(const struct wlist *w, const char *addr, const char *name);
 int wlist_recipient(const struct wlist *w, const char *rcpt);
-int wlist_sender(const struct wlist *w, const char *sender);
+/* The sender as sent, or unwrapped (unwrap_sender, extension cut at
+ * one of delimiters), is whitelisted. */
+int wlist_sender(const struct wlist *w, const char *sender,
+                 const char *delimiters);
 
 /* ---- store.c, store_lmdb.c, store_pg.c ---- */
 

@@ -147,9 +147,11 @@ static size_t fit(const char *src, size_t n, char *out, size_t room)
   return k + 17;
 }
 
-/* The normalised sender in o (cap bytes, as local and domain). */
+/* The normalised sender in o (cap bytes, as local and domain); VERP
+ * tokens folded into '#' only if fold. */
 static size_t sender_form(const char *sender, const char *delimiters,
-                          char *local, char *domain, char *o, size_t cap)
+                          int fold, char *local, char *domain, char *o,
+                          size_t cap)
 {
   const char *at = strrchr(sender, '@');
   size_t ln = at ? (size_t)(at - sender) : strlen(sender);
@@ -163,7 +165,7 @@ static size_t sender_form(const char *sender, const char *delimiters,
   ln = unbatv(local, ln);
   if (unsrs(local, &ln, domain, cap) == 0) dn = strlen(domain);
   ln = strip_extension(local, ln, delimiters);
-  ln = deverp(local, ln);
+  if (fold) ln = deverp(local, ln);
   n = ln + (dn || at ? 1 : 0) + dn;
   if (n >= cap) return 0;
   memcpy(o, local, ln);
@@ -173,8 +175,8 @@ static size_t sender_form(const char *sender, const char *delimiters,
   return n;
 }
 
-size_t normalise_sender(const char *sender, const char *delimiters,
-                        char *out, size_t room)
+static size_t sender_fit(const char *sender, const char *delimiters,
+                         int fold, char *out, size_t room)
 {
   char small[3 * ADDR_MAX], *b = small;
   size_t cap = strlen(sender) + 3, n;
@@ -187,10 +189,22 @@ size_t normalise_sender(const char *sender, const char *delimiters,
   /* an overlong sender is normalised whole, then cut */
   if (cap <= ADDR_MAX) cap = ADDR_MAX;
   else if (!(b = malloc(3 * cap))) return 0;
-  n = sender_form(sender, delimiters, b, b + cap, b + 2 * cap, cap);
+  n = sender_form(sender, delimiters, fold, b, b + cap, b + 2 * cap, cap);
   n = n ? fit(b + 2 * cap, n, out, room) : 0;
   if (b != small) free(b);
   return n;
+}
+
+size_t normalise_sender(const char *sender, const char *delimiters,
+                        char *out, size_t room)
+{
+  return sender_fit(sender, delimiters, 1, out, room);
+}
+
+size_t unwrap_sender(const char *sender, const char *delimiters,
+                     char *out, size_t room)
+{
+  return sender_fit(sender, delimiters, 0, out, room);
 }
 
 size_t normalise_recipient(const char *rcpt, char *out, size_t room)

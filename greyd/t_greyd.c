@@ -230,7 +230,7 @@ static void test_wlist(void)
   write_file(c, "# clients\n192.0.2.7\n198.51.100.0/24\n2001:db8:5::/48\n"
                 "mail.example.org\n.example.net  # suffix\n");
   write_file(r, "postmaster@\nabuse@example.com\n@example.org\n");
-  write_file(s, "example.edu\nalerts@example.com\n");
+  write_file(s, "example.edu\nalerts@example.com\nuser123@example.net\n");
   test_num(wlist_load(w, c, r, s, why, sizeof why), 0, "whitelists load");
   test_num(wlist_client(w, "192.0.2.7", "unknown"), 1, "client address");
   test_num(wlist_client(w, "192.0.2.8", "unknown"), 0, "other address");
@@ -250,17 +250,45 @@ static void test_wlist(void)
   test_num(wlist_recipient(w, "abuse@example.com"), 1, "exact recipient");
   test_num(wlist_recipient(w, "abuse@example.net"), 0, "other domain");
   test_num(wlist_recipient(w, "x@sub.example.org"), 1, "recipient domain");
-  test_num(wlist_sender(w, "a@cs.example.edu"), 1, "sender domain");
-  test_num(wlist_sender(w, "ALERTS@example.com"), 1, "sender exact");
-  test_num(wlist_sender(w, ""), 0, "null sender not by domain");
+  test_num(wlist_sender(w, "a@cs.example.edu", "+"), 1, "sender domain");
+  test_num(wlist_sender(w, "ALERTS@example.com", "+"), 1, "sender exact");
+  test_num(wlist_sender(w, "", "+"), 0, "null sender not by domain");
+  /* wrapped senders match as unwrapped (they matched as sent only) */
+  test_num(wlist_sender(w, "prvs=1234abcdef=alerts@example.com", "+"), 1,
+           "BATV sender exact");
+  test_num(wlist_sender(w, "prvs=alerts=1234abcdef@example.com", "+"), 1,
+           "reversed BATV sender exact");
+  test_num(wlist_sender(w, "msprvs1=18012abcde=a@cs.example.edu", "+"), 1,
+           "msprvs1 sender domain");
+  test_num(wlist_sender(w, "PRVS=0123456789=User123@example.net", "+"), 1,
+           "BATV sender with digits exact (digits not folded)");
+  test_num(wlist_sender(w, "SRS0=HHH=TT=example.edu=bob@fwd.example", "+"),
+           1, "SRS0 sender domain");
+  test_num(wlist_sender(w, "SRS1=HHH=fwd1.example==HHH=TT=example.com="
+                        "alerts@fwd2.example", "+"), 1, "SRS1 sender exact");
+  test_num(wlist_sender(w, "alerts+list@example.com", "+"), 1,
+           "extension cut");
+  test_num(wlist_sender(w, "alerts-list@example.com", "+"), 0,
+           "- is no delimiter by default");
+  test_num(wlist_sender(w, "alerts-list@example.com", "+-"), 1,
+           "- is when configured");
+  test_num(wlist_sender(w, "prvs=1234abcdef=alerts2@example.com", "+"), 0,
+           "BATV other user");
+  test_num(wlist_sender(w, "prvs=0123456789=user124@example.net", "+"), 0,
+           "BATV other digits");
+  test_num(wlist_sender(w, "SRS0=HHH=TT=evil.example=alerts@fwd.example",
+                        "+"), 0, "SRS from a domain not listed");
+  test_num(wlist_sender(w, "prvs=1234abcdef=a@example.edu.evil.example",
+                        "+"), 0, "BATV domain suffix needs the end");
   /* "<>" names the null sender (a tester's entry, once matching
    * nothing) */
   write_file(s, "example.edu\n<>\n");
   wlist_free(w);
   w = wlist_new();
   test_num(wlist_load(w, c, r, s, why, sizeof why), 0, "<> loads");
-  test_num(wlist_sender(w, ""), 1, "<> whitelists the null sender");
-  test_num(wlist_sender(w, "a@example.com"), 0, "<> matches no address");
+  test_num(wlist_sender(w, "", "+"), 1, "<> whitelists the null sender");
+  test_num(wlist_sender(w, "a@example.com", "+"), 0,
+           "<> matches no address");
   write_file(c, "192.0.2.0/33\n");
   wlist_free(w);
   w = wlist_new();

@@ -6,7 +6,9 @@
  *   recipients:  postmaster@ (that local part in any domain),
  *                user@example.com (exactly), example.com or @example.com
  *                (the domain and its subdomains)
- *   senders:     user@example.com (exactly) or example.com, @example.com
+ *   senders:     user@example.com (exactly) or example.com, @example.com;
+ *                the sender matches as sent or unwrapped (BATV, SRS,
+ *                extension)
  * Matching ignores case.  Lists are scanned linearly: they are meant for
  * hundreds of entries, not for a DNSBL's millions.
  */
@@ -242,12 +244,22 @@ int wlist_recipient(const struct wlist *w, const char *rcpt)
   return addr_match(&w->rcpts, rcpt);
 }
 
-/* The null sender (bounces) is whitelisted by an entry "<>" only. */
-int wlist_sender(const struct wlist *w, const char *sender)
+/* The null sender (bounces) is whitelisted by an entry "<>" only.  A
+ * sender wrapped in BATV or SRS, or with an extension, is the address
+ * the site means: it matches in the unwrapped form too (greylisting
+ * keys the triplet by that form as well). */
+int wlist_sender(const struct wlist *w, const char *sender,
+                 const char *delimiters)
 {
+  char u[ADDR_MAX];
   size_t i;
 
-  if (*sender) return addr_match(&w->senders, sender);
+  if (*sender) {
+    if (!w->senders.n) return 0;
+    if (addr_match(&w->senders, sender)) return 1;
+    return unwrap_sender(sender, delimiters, u, sizeof u)
+           && strcasecmp(u, sender) && addr_match(&w->senders, u);
+  }
   for (i = 0; i < w->senders.n; i++)
     if (!strcmp(w->senders.v[i], "<>")) return 1;
   return 0;

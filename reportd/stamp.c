@@ -21,9 +21,11 @@ static int hexval(int c)
   return -1;
 }
 
+/* Labels from 2^63 on are reserved by TAI64, and nanoseconds count to
+ * 999999999: beyond either, the label is no time. */
 size_t stamp_tai64n(const char *s, size_t len, long long *t)
 {
-  unsigned long long x = 0;
+  unsigned long long x = 0, nano = 0;
   int i;
 
   if (len < 25 || s[0] != '@') return 0;
@@ -32,8 +34,9 @@ size_t stamp_tai64n(const char *s, size_t len, long long *t)
 
     if (v < 0) return 0;
     if (i <= 16) x = x << 4 | (unsigned)v;
+    else nano = nano << 4 | (unsigned)v;
   }
-  if (x < TAI_EPOCH) return 0;
+  if (x < TAI_EPOCH || x >= 1ULL << 63 || nano > 999999999) return 0;
   *t = (long long)(x - TAI_EPOCH);
   return 25;
 }
@@ -49,6 +52,18 @@ long long days_from_civil(long long y, unsigned m, unsigned d)
   doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + (long long)doe - 719468;
+}
+
+/* Days in month mon (1-12) of year; year 0 stands for any year, so
+ * February has 29. */
+static int month_days(long long year, int mon)
+{
+  static const unsigned char d[12] = {
+    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+  };
+
+  if (mon != 2 || !year) return d[mon - 1];
+  return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28;
 }
 
 static int num2(const char *s)
@@ -107,11 +122,14 @@ void yearref_init(struct yearref *y, long long ref)
   y->year = localtime_r(&r, &tm) ? tm.tm_year + 1900 : 1970;
 }
 
-/* "Dec  4 17:02:58" or "Dec 04 17:02:58", then an optional fraction. */
+/* "Dec  4 17:02:58" or "Dec 04 17:02:58", then an optional fraction.
+ * A date no calendar has (Apr 31; Feb 29 of a common year, once the
+ * year is chosen) is no stamp: mktime() would move it to the next
+ * month, and the line would be counted in a window it is not in. */
 size_t stamp_syslog(struct yearref *y, const char *s, size_t len,
                     long long *t)
 {
-  int mon, mday, hh, mm, ss, sec;
+  int mon, mday, hh, mm, ss, sec, year = y->year;
   size_t n = 15;
 
   if (len < 16 || s[3] != ' ' || s[6] != ' ' || s[9] != ':'
@@ -120,15 +138,16 @@ size_t stamp_syslog(struct yearref *y, const char *s, size_t len,
   if (!(mon = month_of(s))) return 0;
   mday = s[4] == ' ' ? num2((const char[]){'0', s[5]}) : num2(s + 4);
   hh = num2(s + 7); mm = num2(s + 10); ss = num2(s + 13);
-  if (mday < 1 || mday > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59
-      || ss < 0 || ss > 60)
+  if (mday < 1 || mday > month_days(0, mon) || hh < 0 || hh > 23
+      || mm < 0 || mm > 59 || ss < 0 || ss > 60)
     return 0;
   if (s[n] == '.')
     for (n++; n < len && s[n] >= '0' && s[n] <= '9'; n++) ;
   sec = mm * 60 + ss;
-  *t = local_hour(y, y->year, mon, mday, hh) + sec;
+  *t = local_hour(y, year, mon, mday, hh) + sec;
   if (*t > y->ref + 86400)
-    *t = local_hour(y, y->year - 1, mon, mday, hh) + sec;
+    *t = local_hour(y, --year, mon, mday, hh) + sec;
+  if (mday > month_days(year, mon)) return 0;
   return n;
 }
 
@@ -143,14 +162,16 @@ size_t stamp_rfc3339(const char *s, size_t len, long long *t)
     return 0;
   yh = num2(s); yl = num2(s + 2); mon = num2(s + 5); mday = num2(s + 8);
   hh = num2(s + 11); mm = num2(s + 14); ss = num2(s + 17);
-  if (yh < 0 || yl < 0 || mon < 1 || mon > 12 || mday < 1 || mday > 31
+  if (yh < 0 || yl < 0 || mon < 1 || mon > 12 || mday < 1
+      || mday > month_days(yh * 100 + yl, mon)
       || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
     return 0;
   if (s[n] == '.')
     for (n++; n < len && s[n] >= '0' && s[n] <= '9'; n++) ;
   if (n < len && s[n] == 'Z') n++;
   else if (n + 6 <= len && (s[n] == '+' || s[n] == '-') && s[n + 3] == ':'
-           && num2(s + n + 1) >= 0 && num2(s + n + 4) >= 0) {
+           && num2(s + n + 1) >= 0 && num2(s + n + 1) <= 23
+           && num2(s + n + 4) >= 0 && num2(s + n + 4) <= 59) {
     off = (num2(s + n + 1) * 60 + num2(s + n + 4)) * 60;
     if (s[n] == '-') off = -off;
     n += 6;
@@ -180,8 +201,8 @@ static int arg_date(const char *s, long long *t)
     if (s[16] != ':') return -1;
     ss = num2(s + 17);
   }
-  if (mon < 1 || mon > 12 || mday < 1 || mday > 31 || hh < 0 || hh > 23
-      || mm < 0 || mm > 59 || ss < 0 || ss > 59)
+  if (mon < 1 || mon > 12 || mday < 1 || mday > month_days(y, mon)
+      || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59)
     return -1;
   memset(&tm, 0, sizeof tm);
   tm.tm_year = y - 1900; tm.tm_mon = mon - 1; tm.tm_mday = mday;

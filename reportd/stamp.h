@@ -12,7 +12,9 @@
  * the file can be later than: a stamp that would fall more than a day
  * after the reference belongs to the year before.  So a file that runs
  * from December into January, read in January, puts its December lines
- * in the old year.
+ * in the old year.  A stamp no calendar or clock has (Feb 30, Feb 29
+ * of a common year once the year is chosen, 24:00, an offset of +24:00,
+ * a reserved TAI64 label) is no stamp.
  */
 #ifndef REPORTD_STAMP_H
 #define REPORTD_STAMP_H

@@ -30,6 +30,11 @@ static void t_tai64n(void)
     { "@4000000065f1c2a80b2d3c1", 0, 0 },    /* one digit short */
     { "@4000000065f1c2a80b2d3cxy", 0, 0 },
     { "4000000065f1c2a80b2d3c1c0", 0, 0 },
+    /* no time: nanoseconds past 999999999, a label reserved by TAI64 */
+    { "@40000000695a3a803b9aca00 greyd", 0, 0 },
+    { "@40000000695a3a803b9ac9ff greyd", 25, 0x695a3a80LL - 10 },
+    { "@c0000000695a3a8a00000000 greyd", 0, 0 },
+    { "@800000000000000000000000 greyd", 0, 0 },
   };
   unsigned i;
 
@@ -61,9 +66,29 @@ static void t_syslog(void)
     { NY + 3600, "Jan  3 00:30:00 mx x", 15,
       NY - 365 * 86400 + 2 * 86400 + 1800 },
     { NY + 3600, "Jan  1 00:00:05.123456 mx x", 22, NY + 5 },
-    { NY, "Feb 30 00:00:00 x y", 15, NY + 59 * 86400 - 365 * 86400 + 86400 },
+    /* dates no calendar has are no stamps (Feb 30 was taken as Mar 2) */
+    { NY, "Feb 30 00:00:00 x y", 0, 0 },
+    { NY, "Feb 31 00:00:00 x y", 0, 0 },
+    { NY, "Apr 31 00:00:00 x y", 0, 0 },
+    { NY, "Jun 31 00:00:00 x y", 0, 0 },
+    { NY, "Sep 31 00:00:00 x y", 0, 0 },
+    { NY, "Nov 31 00:00:00 x y", 0, 0 },
+    { NY, "Jan 32 00:00:00 x y", 0, 0 },
+    { NY, "Dec  0 00:00:00 x y", 0, 0 },
+    { NY, "Dec 31 00:00:00 x y", 15, NY - 86400 },
+    /* Feb 29: read in 2026, 2025 is no leap year; 2024 and 2028 are */
+    { NY, "Feb 29 12:00:00 x y", 0, 0 },
+    { NY + 200 * 86400, "Feb 29 12:00:00 x y", 0, 0 },
+    { 1709208000LL + 86400, "Feb 29 12:00:00 x y", 15, 1709208000LL },
+    { NY + 365 * 86400 + 40 * 86400, "Feb 29 00:00:00 x y", 0, 0 },
+    { 1835395200LL + 7 * 86400, "Feb 29 00:00:00 x y", 15, 1835395200LL },
+    /* read in January 2025: Feb 29 is 2024's */
+    { NY - 350 * 86400, "Feb 29 12:00:00 x y", 15, 1709208000LL },
     { NY, "Foo  1 00:00:00 x y", 0, 0 },
     { NY, "Jan  1 24:00:00 x y", 0, 0 },
+    { NY, "Jan  1 23:60:00 x y", 0, 0 },
+    { NY, "Jan  1 23:59:61 x y", 0, 0 },
+    { NY, "Jan  1 23:59:60 x y", 15, NY + 86400 },   /* a leap second */
     { NY, "Jan  1 00:00", 0, 0 },
   };
   unsigned i;
@@ -94,6 +119,19 @@ static void t_rfc3339(void)
     { "2026-01-01T00:00:00Z mx", 20, NY },
     { "2026-01-01T00:00:00 mx", 0, 0 },
     { "2026-13-01T00:00:00Z", 0, 0 },
+    /* dates and offsets no calendar or clock has */
+    { "2026-02-30T00:00:00Z mx", 0, 0 },
+    { "2026-04-31T00:00:00Z mx", 0, 0 },
+    { "2026-02-29T00:00:00Z mx", 0, 0 },
+    { "2100-02-29T00:00:00Z mx", 0, 0 },
+    { "2024-02-29T00:00:00Z mx", 20, 1709164800LL },
+    { "2000-02-29T00:00:00Z mx", 20, 951782400LL },
+    { "2026-01-01T24:00:00Z mx", 0, 0 },
+    { "2026-01-01T00:60:00Z mx", 0, 0 },
+    { "2026-01-01T00:00:61Z mx", 0, 0 },
+    { "2026-01-01T00:00:00+24:00 mx", 0, 0 },
+    { "2026-01-01T00:00:00+01:60 mx", 0, 0 },
+    { "2026-01-01T00:00:00-23:59 mx", 25, NY + 23 * 3600 + 59 * 60 },
   };
   unsigned i;
 
@@ -120,6 +158,8 @@ static void t_arg(void)
     { "2026-01-01 00:00", 0, NY }, { "2026-01-01T00:00:01", 0, NY + 1 },
     { "2026-1-1", -1, 0 }, { "-1x", -1, 0 }, { "@", -1, 0 },
     { "yesterday", -1, 0 }, { "2026-01-01T25:00", -1, 0 },
+    { "2026-02-30", -1, 0 }, { "2026-04-31 12:00", -1, 0 },
+    { "2026-02-29", -1, 0 }, { "2024-02-29", 0, 1709164800LL },
   };
   unsigned i;
 
@@ -314,6 +354,18 @@ static void t_lines(void)
     { "Jan  1 10:00:00 mx kernel: something", F(other) },
     { "@400000006956a2020000000a foo: info: bar", F(other) },
     { "garbage without a stamp", F(unknown) },
+    /* impossible stamps: not understood (they were counted outside the
+     * window, or in a day of the next month) */
+    { "Feb 30 12:00:00 mx postfix/smtpd[1]: connect from x[192.0.2.1]",
+      F(unknown) },
+    { "Jan 32 12:00:00 mx postfix/smtpd[1]: connect from x[192.0.2.1]",
+      F(unknown) },
+    { "2026-02-29T12:00:00Z mx postfix/smtpd[1]: connect from"
+      " x[192.0.2.1]", F(unknown) },
+    { "@400000006956a202ffffffff greyd: info: reload result=ok",
+      F(unknown) },
+    { "@400000006956a2020000000a Feb 30 12:00:00 mx postfix/smtpd[1]:"
+      " connect from x[192.0.2.1]", F(unknown) },
     { "@400000006956a2020000000a", F(unknown) },
     { "Dec  1 10:00:00 mx postfix/smtpd[1]: connect from x[1.2.3.4]",
       F(outside) },

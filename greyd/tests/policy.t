@@ -13,7 +13,7 @@ W=$GD_DIR/wl
 mkdir -p "$W"
 printf '192.0.2.7\n' > "$W/clients"
 printf 'postmaster@\n' > "$W/recipients"
-printf 'example.edu\n' > "$W/senders"
+printf 'example.edu\nalerts@example.net\n' > "$W/senders"
 WL="WHITELIST_CLIENTS=$W/clients WHITELIST_RECIPIENTS=$W/recipients
 WHITELIST_SENDERS=$W/senders"
 
@@ -60,6 +60,10 @@ greylisting() {
     "Pass whitelisted recipient" "whitelisted recipient"
   ex "$(sus 203.0.113.66 a@cs.example.edu $B)" "action=DUNNO" \
     "Pass whitelisted sender" "whitelisted sender domain"
+  ex "$(sus 203.0.113.66 prvs=1234abcdef=alerts@example.net $B)" \
+    "action=DUNNO" "Pass whitelisted sender" "BATV: whitelisted unwrapped"
+  ex "$(sus 203.0.113.66 SRS0=HHH=TT=example.edu=a+x@fwd.example $B)" \
+    "action=DUNNO" "Pass whitelisted sender" "SRS: whitelisted unwrapped"
   # the client whitelist changes: reloaded without a signal
   sleep 1.1
   printf '192.0.2.7\n198.51.100.0/24\n' > "$W/clients.new"

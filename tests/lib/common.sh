@@ -69,9 +69,15 @@ t_cleanup() {
   for p in $T_PIDS; do t_stop "$p"; done
   [ -n "${T_KEEP:-}" ] || for d in $T_DIRS; do rm -rf "$d"; done
 }
+# Every signal that ends a test by the way runs the exit trap: HUP when
+# the session that ran it goes, PIPE when its output was piped into head
+# (untrapped, they left the directories and the daemons behind).
 trap t_cleanup EXIT
-trap 'exit 143' TERM
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 131' QUIT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 
 t_wait_path() {
   i=0; n=$(( ${2:-10} * 10 ))
