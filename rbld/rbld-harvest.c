@@ -1,13 +1,17 @@
 /* rbld-harvest.c - private DNSBL zones from the suite's own logs.
  *
  * Reads policyd's and greyd's log lines (doc/LOGS) from files or from
- * multilog directories (the @*.s files, then current), and writes two
- * rbldnsd ip4set files for rbld:
+ * multilog directories (the @*.s files, then current), and writes up
+ * to four rbldnsd files for rbld:
  *   blacklist: clients policyd rejected at least N times within the
  *              window, with a TXT naming the rule that rejected them;
- *   whitelist: clients greyd auto-whitelisted within its window.
+ *   whitelist: clients greyd auto-whitelisted within its window;
+ * each as an ip4set of IPv4 clients and an ip6tset of IPv6 clients'
+ * /64s (the unit an IPv6 host moves in, and the only one ip6tset
+ * lists), counted per /64.
  * A file is rewritten only when its contents change, through a
  * temporary file, fsync and rename, so rbld never reads half of one. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +25,17 @@
 #include <unistd.h>
 #include "log.h"
 
-struct hit { uint32_t ip; long long t; char *rule; };
+/* key: an IPv4 address, or the first 64 bits of an IPv6 address */
+struct hit { uint64_t key; long long t; char *rule; };
 struct hits { struct hit *v; size_t n, a; };
 
+/* the lists; each IPv6 list follows its IPv4 one (take() relies on
+ * it) */
+enum { L_BLACK, L_BLACK6, L_WHITE, L_WHITE6, L_N };
+#define IS6(list) ((list) & 1)
+
 static struct {
-  struct hits black, white;
+  struct hits l[L_N];
   long long now, bwin, wwin;
   unsigned min;
   unsigned long lines, used, bad;
@@ -36,7 +46,7 @@ static void usage(void)
 {
   die_msg(EXIT_PERM, "usage: rbld-harvest [-n count] [-t window] "
           "[-W whitewindow] [-a A] [-T now] [-b blackfile] [-w whitefile] "
-          "logdir|logfile ...", NULL);
+          "[-B blackfile6] [-V whitefile6] logdir|logfile ...", NULL);
 }
 
 static int ip4(const char *s, uint32_t *ip)
@@ -49,6 +59,28 @@ static int ip4(const char *s, uint32_t *ip)
   if (o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255) return 0;
   *ip = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
   return 1;
+}
+
+/* A client address as a list key: 4 for IPv4 (the address), 6 for
+ * IPv6 (its /64), 0 for no address.  inet_pton takes every form
+ * Postfix may log (compressed, full, leading zeros, upper case, a
+ * dotted quad at the end).  An IPv4-mapped address (::ffff:192.0.2.1)
+ * is the IPv4 client: a dual-stack socket's view of it. */
+static int client_key(const char *s, uint64_t *key)
+{
+  static const unsigned char mapped[12] = { [10] = 255, [11] = 255 };
+  unsigned char a[16];
+  uint32_t ip;
+  int i;
+
+  if (ip4(s, &ip)) { *key = ip; return 4; }
+  if (inet_pton(AF_INET6, s, a) != 1) return 0;
+  if (!memcmp(a, mapped, sizeof mapped)) {
+    *key = (uint32_t)a[12] << 24 | a[13] << 16 | a[14] << 8 | a[15];
+    return 4;
+  }
+  for (*key = 0, i = 0; i < 8; i++) *key = *key << 8 | a[i];
+  return 6;
 }
 
 /* Value of key in a log line's key=value tail (doc/LOGS grammar),
@@ -100,7 +132,7 @@ static long long tai64n(const char *s)
   return (long long)(t - 4611686018427387904ull - 10);
 }
 
-static int push(struct hits *h, uint32_t ip, long long t, const char *rule)
+static int push(struct hits *h, uint64_t key, long long t, const char *rule)
 {
   if (h->n == h->a) {
     size_t na = h->a ? h->a * 2 : 256;
@@ -109,7 +141,7 @@ static int push(struct hits *h, uint32_t ip, long long t, const char *rule)
     h->v = v;
     h->a = na;
   }
-  h->v[h->n].ip = ip;
+  h->v[h->n].key = key;
   h->v[h->n].t = t;
   h->v[h->n].rule = rule ? strdup(rule) : NULL;
   if (rule && !h->v[h->n].rule) return 0;
@@ -117,11 +149,28 @@ static int push(struct hits *h, uint32_t ip, long long t, const char *rule)
   return 1;
 }
 
+/* Counts the line's client in list (L_BLACK or L_WHITE), or in the
+ * IPv6 list after it; a client that is no address is unparsed. */
+static void take(const char *s, int list, long long t, const char *rule)
+{
+  char client[128];
+  uint64_t key;
+  int fam;
+
+  if (!value(s, "client", client, sizeof client) ||
+      !(fam = client_key(client, &key))) {
+    H.bad++;
+    return;
+  }
+  if (!push(&H.l[fam == 6 ? list + 1 : list], key, t, rule))
+    die_msg(EXIT_TEMP, "out of memory", NULL);
+  H.used++;
+}
+
 static void line(char *s)
 {
-  static char client[128], rule[512], action[32], reason[128];
+  static char rule[512], action[32], reason[128];
   long long t = H.now;
-  uint32_t ip;
 
   H.lines++;
   if (s[0] == '@') {
@@ -136,21 +185,13 @@ static void line(char *s)
     if (t < H.now - H.bwin) return;
     if (!value(s, "action", action, sizeof action) ||
         strcmp(action, "reject")) return;
-    if (!value(s, "client", client, sizeof client) || !ip4(client, &ip)) {
-      H.bad++; return;
-    }
     if (!value(s, "rule", rule, sizeof rule)) strcpy(rule, "-");
-    if (!push(&H.black, ip, t, rule)) die_msg(EXIT_TEMP, "out of memory", NULL);
-    H.used++;
+    take(s, L_BLACK, t, rule);
   } else if (!strncmp(s, "greyd: info: decision ", 22)) {
     if (t < H.now - H.wwin) return;
     if (!value(s, "reason", reason, sizeof reason) ||
         strcmp(reason, "Pass and auto-whitelist IP")) return;
-    if (!value(s, "client", client, sizeof client) || !ip4(client, &ip)) {
-      H.bad++; return;
-    }
-    if (!push(&H.white, ip, t, NULL)) die_msg(EXIT_TEMP, "out of memory", NULL);
-    H.used++;
+    take(s, L_WHITE, t, NULL);
   }
 }
 
@@ -212,7 +253,7 @@ static int hitcmp(const void *x, const void *y)
 {
   const struct hit *a = x, *b = y;
 
-  if (a->ip != b->ip) return a->ip < b->ip ? -1 : 1;
+  if (a->key != b->key) return a->key < b->key ? -1 : 1;
   return a->t < b->t ? -1 : a->t > b->t;
 }
 
@@ -237,15 +278,15 @@ static void outf(struct out *o, const char *fmt, ...)
   }
 }
 
-/* Keeps rule text safe for an rbldnsd TXT template: no $ expansion,
- * no line breaks, printable only. */
-static void safe_rule(const char *r, char *out, size_t room)
+/* Keeps rule text safe for an rbldnsd TXT template (dollar set: no $
+ * expansion) or comment: no line breaks, printable only. */
+static void safe_rule(const char *r, char *out, size_t room, int dollar)
 {
   size_t o = 0;
 
   for (; *r && o + 3 < room; r++) {
     unsigned char c = (unsigned char)*r;
-    if (c == '$') { out[o++] = '$'; out[o++] = '$'; }
+    if (c == '$' && dollar) { out[o++] = '$'; out[o++] = '$'; }
     else out[o++] = (c < 32 || c > 126) ? '?' : (char)c;
   }
   out[o] = 0;
@@ -267,42 +308,69 @@ static const char *top_rule(const struct hit *h, size_t n)
   return best;
 }
 
-static unsigned build_black(struct out *o)
+/* an entry: the IPv4 address, or the /64 as ip6tset wants it, four
+ * groups without "::" */
+static void put_key(struct out *o, int six, uint64_t k)
 {
-  struct hits *h = &H.black;
+  if (six)
+    outf(o, "%x:%x:%x:%x", (unsigned)(k >> 48), (unsigned)(k >> 32) & 0xffff,
+         (unsigned)(k >> 16) & 0xffff, (unsigned)k & 0xffff);
+  else
+    outf(o, "%u.%u.%u.%u", (unsigned)(k >> 24) & 255,
+         (unsigned)(k >> 16) & 255, (unsigned)(k >> 8) & 255,
+         (unsigned)k & 255);
+}
+
+/* ip4set: each entry its TXT naming the rule.  ip6tset has one A+TXT
+ * for the whole file, so the rule and count go in a comment. */
+static unsigned build_black(struct out *o, int list)
+{
+  struct hits *h = &H.l[list];
   size_t i = 0, j;
   unsigned listed = 0;
   char rule[400];
 
   if (h->n) qsort(h->v, h->n, sizeof *h->v, hitcmp);
-  outf(o, "# rbld-harvest: clients policyd rejected at least %u times in "
-       "%llds (ip4set)\n", H.min, H.bwin);
+  if (IS6(list))
+    outf(o, "# rbld-harvest: /64s of clients policyd rejected at least %u "
+         "times in %llds (ip6tset)\n:%s:its /64 was rejected at least %u "
+         "times in %llds\n", H.min, H.bwin, H.a, H.min, H.bwin);
+  else
+    outf(o, "# rbld-harvest: clients policyd rejected at least %u times "
+         "in %llds (ip4set)\n", H.min, H.bwin);
   for (; i < h->n; i = j) {
-    uint32_t ip = h->v[i].ip;
-    for (j = i; j < h->n && h->v[j].ip == ip; j++) ;
+    uint64_t k = h->v[i].key;
+    for (j = i; j < h->n && h->v[j].key == k; j++) ;
     if (j - i < H.min) continue;
-    safe_rule(top_rule(h->v + i, j - i), rule, sizeof rule);
-    outf(o, "%u.%u.%u.%u :%s:rejected %zu times by rule %s\n", ip >> 24,
-         (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, H.a, j - i, rule);
+    safe_rule(top_rule(h->v + i, j - i), rule, sizeof rule, !IS6(list));
+    put_key(o, IS6(list), k);
+    if (IS6(list)) outf(o, " # rejected %zu times by rule %s\n", j - i, rule);
+    else outf(o, " :%s:rejected %zu times by rule %s\n", H.a, j - i, rule);
     listed++;
   }
   return listed;
 }
 
-static unsigned build_white(struct out *o)
+static unsigned build_white(struct out *o, int list)
 {
-  struct hits *h = &H.white;
+  struct hits *h = &H.l[list];
   size_t i;
   unsigned listed = 0;
 
   if (h->n) qsort(h->v, h->n, sizeof *h->v, hitcmp);
-  outf(o, "# rbld-harvest: clients greyd auto-whitelisted in %llds\n",
-       H.wwin);
+  if (IS6(list))
+    outf(o, "# rbld-harvest: /64s of clients greyd auto-whitelisted in "
+         "%llds (ip6tset)\n:%s:its /64 was auto-whitelisted by greyd\n",
+         H.wwin, H.a);
+  else
+    outf(o, "# rbld-harvest: clients greyd auto-whitelisted in %llds\n",
+         H.wwin);
   for (i = 0; i < h->n; i++) {
-    uint32_t ip = h->v[i].ip;
-    if (i && h->v[i - 1].ip == ip) continue;
-    outf(o, "%u.%u.%u.%u :%s:auto-whitelisted by greyd\n", ip >> 24,
-         (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, H.a);
+    uint64_t k = h->v[i].key;
+    if (i && h->v[i - 1].key == k) continue;
+    put_key(o, IS6(list), k);
+    if (IS6(list)) outf(o, "\n");
+    else outf(o, " :%s:auto-whitelisted by greyd\n", H.a);
     listed++;
   }
   return listed;
@@ -373,14 +441,39 @@ static long long seconds(const char *s)
   return v * m;
 }
 
+/* one key=value pair per list written, e.g. black=N black_file=... */
+static void summary(const char *const file[L_N], const unsigned n[L_N],
+                    const int changed[L_N])
+{
+  static const char *const name[L_N][2] = {
+    { "black", "black_file" }, { "black6", "black6_file" },
+    { "white", "white_file" }, { "white6", "white6_file" }
+  };
+  static const int order[L_N] = { L_BLACK, L_WHITE, L_BLACK6, L_WHITE6 };
+  struct logline l;
+  int i;
+
+  log_start(&l, "info", "harvest");
+  log_uint(&l, "lines", H.lines);
+  log_uint(&l, "used", H.used);
+  log_uint(&l, "unparsed", H.bad);
+  for (i = 0; i < L_N; i++) {
+    int k = order[i];
+    if (!file[k]) continue;
+    log_uint(&l, name[k][0], n[k]);
+    log_str(&l, name[k][1], changed[k] ? "replaced" : "unchanged");
+  }
+  log_end(&l);
+}
+
 int main(int argc, char **argv)
 {
-  const char *bfile = NULL, *wfile = NULL;
-  struct out bo = { 0, 0, 0 }, wo = { 0, 0, 0 };
-  struct logline l;
+  const char *file[L_N] = { 0 };
+  struct out out[L_N] = { { 0, 0, 0 } };
   struct stat st;
-  unsigned nb = 0, nw = 0;
-  int o, i, cb = 0, cw = 0;
+  unsigned n[L_N] = { 0 };
+  int o, i, changed[L_N] = { 0 };
+  size_t j;
 
   log_init("rbld-harvest");
   H.now = (long long)time(NULL);
@@ -388,37 +481,37 @@ int main(int argc, char **argv)
   H.wwin = 35 * 86400;
   H.min = 3;
   H.a = "127.0.0.2";
-  while ((o = getopt(argc, argv, "n:t:W:a:T:b:w:")) != -1)
+  while ((o = getopt(argc, argv, "n:t:W:a:T:b:w:B:V:")) != -1)
     switch (o) {
     case 'n': H.min = (unsigned)seconds(optarg); if (!H.min) usage(); break;
     case 't': H.bwin = seconds(optarg); break;
     case 'W': H.wwin = seconds(optarg); break;
     case 'a': H.a = optarg; break;
     case 'T': H.now = seconds(optarg); break;
-    case 'b': bfile = optarg; break;
-    case 'w': wfile = optarg; break;
+    case 'b': file[L_BLACK] = optarg; break;
+    case 'w': file[L_WHITE] = optarg; break;
+    case 'B': file[L_BLACK6] = optarg; break;
+    case 'V': file[L_WHITE6] = optarg; break;
     default: usage();
     }
-  if (optind >= argc || (!bfile && !wfile)) usage();
+  if (optind >= argc) usage();
+  for (i = 0; i < L_N && !file[i]; i++) ;
+  if (i == L_N) usage();
   for (i = optind; i < argc; i++) {
     if (stat(argv[i], &st) < 0) die_sys(EXIT_TEMP, "stat", argv[i]);
     if (S_ISDIR(st.st_mode)) read_dir(argv[i]); else read_file(argv[i]);
   }
-  if (bfile) { nb = build_black(&bo); cb = replace(bfile, &bo); }
-  if (wfile) { nw = build_white(&wo); cw = replace(wfile, &wo); }
-  log_start(&l, "info", "harvest");
-  log_uint(&l, "lines", H.lines);
-  log_uint(&l, "used", H.used);
-  log_uint(&l, "unparsed", H.bad);
-  if (bfile) { log_uint(&l, "black", nb); log_str(&l, "black_file",
-               cb ? "replaced" : "unchanged"); }
-  if (wfile) { log_uint(&l, "white", nw); log_str(&l, "white_file",
-               cw ? "replaced" : "unchanged"); }
-  log_end(&l);
-  free(bo.p);
-  free(wo.p);
-  for (i = 0; (size_t)i < H.black.n; i++) free(H.black.v[i].rule);
-  free(H.black.v);
-  free(H.white.v);
+  for (i = 0; i < L_N; i++) {
+    if (!file[i]) continue;
+    n[i] = i == L_BLACK || i == L_BLACK6 ? build_black(&out[i], i)
+                                          : build_white(&out[i], i);
+    changed[i] = replace(file[i], &out[i]);
+  }
+  summary(file, n, changed);
+  for (i = 0; i < L_N; i++) {
+    for (j = 0; j < H.l[i].n; j++) free(H.l[i].v[j].rule);
+    free(H.l[i].v);
+    free(out[i].p);
+  }
   return 0;
 }

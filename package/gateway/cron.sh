@@ -74,6 +74,7 @@ EOF
 PATH=$BIN:/usr/bin:/bin
 d=\$(cat $ROOT$ETC/service/rbld/env/ROOT 2>/dev/null || echo $ROOT$DATA/rbld)
 exec rbld-harvest -n 5 -t 1d -b "\$d/black" -w "\$d/white" \
+  -B "\$d/black6" -V "\$d/white6" \
   $ROOT$LOGS/policyd $ROOT$LOGS/greyd
 EOF
     echo "*/$HARVEST_MINUTES * * * * root $ROOT$ETC/cron/harvest" >> "$cron.new"
