@@ -69,6 +69,30 @@ case " $DS " in *" greyd "*)
     "action=DUNNO" "greyd answers Postfix's user on its socket (in the queue directory)"
 esac
 
+case " $DS " in *" rbld "*)
+  # the shipped ZONES name files no one has made yet: install makes them
+  # (local.soa from conf/rbld, the private zones empty) so rbld starts
+  r=$ROOT/var/lib/imgate/rbld
+  t_eq "$(cd "$r" && for f in local.soa black white black6 white6; do
+          printf '%s:%s ' "$f" "$(stat -c %a "$f" 2>/dev/null)"; done)" \
+    "local.soa:644 black:644 white:644 black6:644 white6:644 " \
+    "rbld: the files its ZONES names are there at first start"
+  t_eq "$(cmp -s "$r/local.soa" "$TOP/conf/rbld/local.soa" && echo same)" \
+    same "rbld: local.soa is conf/rbld's"
+  soa=""
+  for i in $(seq 1 50); do
+    soa=$(dig +short +time=1 +tries=1 -p 53 @127.0.0.1 bl.local SOA 2>/dev/null)
+    [ -n "$soa" ] && break
+    sleep 0.2
+  done
+  # serial 0 in local.soa: the data's time stands in, as in rbldnsd
+  t_match "$soa" \
+    '^ns1\.example\.net\. hostmaster\.example\.net\. [1-9][0-9]* 3600 600 604800 300$' \
+    "rbld answers for the private zone bl.local after a first install"
+  t_match "$(dig +time=1 +tries=1 -p 53 @127.0.0.1 2.0.0.127.wl.local A)" \
+    'status: NXDOMAIN' "rbld: wl.local, empty, lists nobody"
+esac
+
 want="reject_unauth_destination, reject_unlisted_recipient, permit_mynetworks"
 case " $DS " in *" greyd "*)
   want="$want, check_policy_service { unix:imgate/greyd/policy, default_action=DUNNO }"

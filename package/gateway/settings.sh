@@ -50,6 +50,26 @@ policy_socket() {
   return 0
 }
 
+# rbld does not start while a file its ZONES names is missing: a file
+# of conf/rbld (local.soa) is copied, any other starts empty until
+# rbld-harvest (the private zones) or the site's rsync (copies of public
+# zones) fills it.  Names outside the data directory are the site's.
+rbld_files() {
+  r=$(env_get rbld ROOT)
+  [ -n "$r" ] || r=$ROOT$DATA/rbld
+  for spec in $(env_get rbld ZONES); do
+    files=${spec#*:}; files=${files#*:}
+    for f in $(echo "$files" | tr , ' '); do
+      case $f in /*|*/*) continue ;; esac
+      [ -e "$r/$f" ] && continue
+      if [ -f "$TOP/conf/rbld/$f" ]; then cp "$TOP/conf/rbld/$f" "$r/$f"
+      else : > "$r/$f"; fi
+      chmod 644 "$r/$f"
+      say "rbld: $r/$f$([ -s "$r/$f" ] || echo ' (empty)')"
+    done
+  done
+}
+
 service_settings() {
   install_conf "$1"
   [ -n "$SOFTLIMIT" ] && env_default "$1" SOFTLIMIT "$SOFTLIMIT"
@@ -78,6 +98,8 @@ service_settings() {
       policy_socket policyd
       env_default policyd DNS "127.0.0.1:53"
       env_default policyd RULES "$ROOT$ETC/policyd/rules" ;;
+    rbld)
+      rbld_files ;;
     reportd)
       # the status page looks at the Postfix instance that was wired
       if [ "$POSTFIX" = yes ] && [ -r "$POSTFIX_CONFIG/main.cf" ]; then

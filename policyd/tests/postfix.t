@@ -15,7 +15,7 @@ PORT=$(t_port 30353)
 zones_start "$PORT" $ZONES || exit 1
 SILENT=$(t_port 31353)
 mock_start "$SILENT" --silent zen.spamhaus.org --silent bl.spamcop.net \
-  --silent b.barracudacentral.org --silent wl.imgate.local \
+  --silent b.barracudacentral.org --silent wl.local \
   --silent list.dnswl.org || exit 1
 pd_start pf "$IMGATE_TOP/conf/policyd/rules" "127.0.0.1:$PORT"
 pd_start dead "$IMGATE_TOP/conf/policyd/rules" "127.0.0.1:$SILENT" \

@@ -38,4 +38,4 @@ cat > "$D/dnswl" <<EOZ
 EOZ
 ZONES="zen.spamhaus.org:ip4set:$D/zen zen.spamhaus.org:ip6trie:$D/zen6
 bl.spamcop.net:ip4set:$D/spamcop b.barracudacentral.org:ip4set:$D/barracuda
-wl.imgate.local:ip4set:$D/imgate list.dnswl.org:ip4set:$D/dnswl"
+wl.local:ip4set:$D/imgate list.dnswl.org:ip4set:$D/dnswl"
