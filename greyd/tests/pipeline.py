@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-# greyd/tests/pipeline.py SOCK N CONNS TAG - write N complete policy requests
-# in one send on each of CONNS connections (triplets distinct by TAG), read
+# greyd/tests/pipeline.py SOCK N CONNS TAG [same] - write N complete policy
+# requests in one send on each of CONNS connections (triplets distinct by
+# TAG; with "same", the N requests of a connection are one triplet), read
 # every answer; prints "answers=A defer=D other=O" summed over all.
 import socket, sys, time
 
 sock, n, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 tag = sys.argv[4].encode()
+same = len(sys.argv) > 5 and sys.argv[5] == "same"
 deadline = time.time() + 30
 ss, bufs = [], []
 for k in range(conns):
@@ -16,7 +18,8 @@ for k in range(conns):
         b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
         b"client_address=192.0.2.%d\nclient_name=unknown\n"
         b"helo_name=x\nsender=s%d@example.org\n"
-        b"recipient=%s.%d.%d@example.com\n\n" % (k % 250 + 1, i, tag, k, i)
+        b"recipient=%s.%d.%d@example.com\n\n"
+        % (k % 250 + 1, 0 if same else i, tag, k, 0 if same else i)
         for i in range(n))
     s.sendall(req)
     ss.append(s)

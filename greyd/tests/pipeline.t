@@ -19,6 +19,25 @@ t_eq "$(python3 "$P" "$GD_DIR/pipe.sock" 1000 1 a1000)" \
   "answers=1000 defer=1000 other=0" "the same 1000 again: all deferred"
 t_eq "$(grep -c 'reason="Reject early retry"' "$GD_DIR/pipe.log")" 1000 \
   "logged as early retries"
+# one triplet 40 times in one write: a batch is decided in slices, each
+# sees what the ones before it stored; and within a slice, the requests
+# before it (batches of one triplet went wrong once)
+t_eq "$(python3 "$P" "$GD_DIR/pipe.sock" 40 1 s1 same)" \
+  "answers=40 defer=40 other=0" "one triplet 40 times: all deferred"
+t_eq "$(grep 'decision.* recipient=s1\.0\.0@example\.com' "$GD_DIR/pipe.log" |
+        sed 's/.*reason="\([^"]*\)".*/\1/' | uniq -c |
+        awk '{ $1 = $1; print }' | paste -sd,)" \
+  "1 Reject new triplet,39 Reject early retry" \
+  "one triplet 40 times: new once, then early retries, in order"
+gd_clock 400
+t_eq "$(python3 "$P" "$GD_DIR/pipe.sock" 40 1 s1 same)" \
+  "answers=40 defer=0 other=40" "the same after the delay: all pass"
+t_eq "$(grep 'decision.* recipient=s1\.0\.0@example\.com' "$GD_DIR/pipe.log" |
+        sed 1,40d | sed 's/.*reason="\([^"]*\)".*/\1/' | uniq -c |
+        awk '{ $1 = $1; print }' | paste -sd,)" \
+  "1 Pass retry,39 Pass cached triplet" \
+  "after the delay: one retry, then cached passes, in order"
+
 # pipelined suspicious, clean and DATA-stage requests: answered in the
 # order they came, though only the suspicious ones wait for the store;
 # logged in that order too (the DATA one is not a decision)
