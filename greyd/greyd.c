@@ -252,7 +252,7 @@ static void store_up(struct greyd *g)
   g->st = store_open(settings[S_STORE].str,
                      (unsigned)settings[S_STORE_TIMEOUT].num,
                      (size_t)settings[S_MAPSIZE].num,
-                     (unsigned)settings[S_SYNC_INTERVAL].num, why,
+                     (unsigned)settings[S_SYNC_INTERVAL].num, 0, why,
                      sizeof why);
   if (!g->st) { store_down(g, why); return; }
   g->backoff = 1;

@@ -308,7 +308,7 @@ static void test_lmdb(void)
   int i;
 
   if (!mkdtemp(dir)) { test_ok(0, "lmdb dir"); return; }
-  st = store_open(dir, 3, 16, 1, why, sizeof why);
+  st = store_open(dir, 3, 16, 1, 0, why, sizeof why);
   if (!test_ok(st != NULL, "lmdb opens")) { printf("# %s\n", why); return; }
   test_str(store_kind(st), "lmdb", "kind");
   memset(longs, 'x', sizeof longs - 20);
