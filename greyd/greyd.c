@@ -874,6 +874,24 @@ static void set_up(struct greyd *g)
   store_up(g);
 }
 
+/* What settings_load cannot tell: an empty SUSPICIOUS (taken as unset,
+ * it would greylist every suspicious client, while its writer meant
+ * some other list or none), and a STORE that names no store. */
+static void check_settings(void)
+{
+  const char *t = getenv("SUSPICIOUS"), *why;
+  char text[256];
+
+  if (t && !*t)
+    die_msg(EXIT_PERM, "setting SUSPICIOUS= is empty (any, always or "
+            "a list such as PTRNUL,HELO_IP)", NULL);
+  if ((why = store_spec_bad(settings[S_STORE].str))) {
+    snprintf(text, sizeof text, "setting STORE=%.64s %s",
+             settings[S_STORE].str, why);
+    die_msg(EXIT_PERM, text, NULL);
+  }
+}
+
 int main(void)
 {
   static struct greyd g;
@@ -887,6 +905,7 @@ int main(void)
   /* The policy protocol has no authentication: whoever reaches the
    * socket decides what greyd stores.  TCP on loopback only. */
   server_need_local("LISTEN", settings[S_LISTEN].str);
+  check_settings();
   set_up(&g);
   memset(&ops, 0, sizeof ops);
   ops.max_request = 16384;

@@ -110,6 +110,10 @@ struct store_iter {      /* what greyd-dump lists */
   void *arg;
 };
 
+/* NULL if spec names a store; else why not.  A relative directory is
+ * refused: it would name another place under another working
+ * directory, and a service's is seldom writable. */
+const char *store_spec_bad(const char *spec);
 /* How a store is opened (LMDB; PostgreSQL ignores them): greyd and an
  * import make the store when it is missing; a listing or an expiry
  * must find one (a mistyped path must not leave an empty store behind),

@@ -18,6 +18,12 @@ static int is_pg(const char *spec)
          || !strncmp(spec, "postgres://", 11);
 }
 
+const char *store_spec_bad(const char *spec)
+{
+  if (is_pg(spec) || spec[0] == '/') return NULL;
+  return "is neither an absolute directory (LMDB) nor a postgresql:// URI";
+}
+
 struct store *store_open(const char *spec, unsigned timeout,
                          size_t lmdb_mib, unsigned lmdb_sync,
                          unsigned mode, char *why, size_t room)
