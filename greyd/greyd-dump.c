@@ -253,6 +253,9 @@ int main(int argc, char **argv)
 
   log_init("greyd-dump");
   settings_load(settings, S_COUNT);
+  /* empty is none, as for greyd (settings_load takes it as unset) */
+  if ((spec = getenv("RECIPIENT_DELIMITER")) && !*spec)
+    settings[S_DELIM].str = "";
   if (argc > 1 && !strcmp(argv[1], "--expire")) {
     expire = 1;
     argv[1] = argv[0];

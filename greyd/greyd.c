@@ -876,11 +876,15 @@ static void set_up(struct greyd *g)
 
 /* What settings_load cannot tell: an empty SUSPICIOUS (taken as unset,
  * it would greylist every suspicious client, while its writer meant
- * some other list or none), and a STORE that names no store. */
+ * some other list or none), an empty RECIPIENT_DELIMITER (documented
+ * as none, taken as unset it was +), and a STORE that names no store. */
 static void check_settings(void)
 {
   const char *t = getenv("SUSPICIOUS"), *why;
   char text[256];
+
+  if ((why = getenv("RECIPIENT_DELIMITER")) && !*why)
+    settings[S_DELIMITER].str = "";
 
   if (t && !*t)
     die_msg(EXIT_PERM, "setting SUSPICIOUS= is empty (any, always or "
