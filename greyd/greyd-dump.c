@@ -7,8 +7,10 @@
  *   greyd-dump -p [STORE] < DUMP     import postgrey: DUMP is the output of
  *                                    db_dump on postgrey.db and/or
  *                                    postgrey_clients.db, concatenated
- * STORE defaults to $STORE.  Lines listed (tab-separated, times in Unix
- * seconds):
+ * STORE defaults to $STORE; one of them must be given.  Listing and
+ * expiry need an existing store (a mistyped path must not leave an
+ * empty one behind); the import makes it.  Lines listed (tab-separated,
+ * times in Unix seconds):
  *   triplet NET SENDER RECIPIENT FIRST LAST PASSES
  *   client ADDR COUNT LAST_COUNT LAST_SEEN
  */
@@ -27,7 +29,9 @@ enum { S_STORE, S_DELAY, S_V4, S_V6, S_DELIM, S_RETRY_WINDOW, S_MAX_AGE,
        S_AWL_MAX_AGE, S_COUNT };
 
 static struct setting settings[S_COUNT] = {
-  [S_STORE] = { "STORE", SET_STRING, "/var/lib/greyd", 0, 0, 0, 0 },
+  /* no default: greyd's own (/var/lib/greyd) is not where the package
+   * keeps the store, and listing an empty guess helps nobody */
+  [S_STORE] = { "STORE", SET_STRING, NULL, 0, 0, 0, 0 },
   [S_DELAY] = { "DELAY", SET_SECONDS, "300", 1, 86400, 0, 0 },
   [S_V4] = { "IPV4_CIDR", SET_UINT, "24", 8, 32, 0, 0 },
   [S_V6] = { "IPV6_CIDR", SET_UINT, "64", 16, 128, 0, 0 },
@@ -245,9 +249,13 @@ int main(int argc, char **argv)
   char why[512];
   struct store *st;
   int opt, import = 0, expire = 0, rc;
+  unsigned mode;
 
   log_init("greyd-dump");
   settings_load(settings, S_COUNT);
+  /* empty is none, as for greyd (settings_load takes it as unset) */
+  if ((spec = getenv("RECIPIENT_DELIMITER")) && !*spec)
+    settings[S_DELIM].str = "";
   if (argc > 1 && !strcmp(argv[1], "--expire")) {
     expire = 1;
     argv[1] = argv[0];
@@ -263,7 +271,12 @@ int main(int argc, char **argv)
   }
   if (argc - optind > 1) usage();
   spec = optind < argc ? argv[optind] : settings[S_STORE].str;
-  st = store_open(spec, 10, 1024, 0, why, sizeof why);
+  if (!spec)
+    die_msg(EXIT_PERM, "no store: name it, or set STORE "
+            "(envdir the service's env/)", NULL);
+  mode = import ? 0 : expire ? STORE_EXISTING
+                             : STORE_EXISTING | STORE_RDONLY;
+  st = store_open(spec, 10, 1024, 0, mode, why, sizeof why);
   if (!st) die_msg(EXIT_TEMP, "unable to open the store:", why);
   if (expire) rc = expire_now(st);
   else if (import) rc = import_postgrey(st);

@@ -252,7 +252,7 @@ static void store_up(struct greyd *g)
   g->st = store_open(settings[S_STORE].str,
                      (unsigned)settings[S_STORE_TIMEOUT].num,
                      (size_t)settings[S_MAPSIZE].num,
-                     (unsigned)settings[S_SYNC_INTERVAL].num, why,
+                     (unsigned)settings[S_SYNC_INTERVAL].num, 0, why,
                      sizeof why);
   if (!g->st) { store_down(g, why); return; }
   g->backoff = 1;
@@ -874,6 +874,28 @@ static void set_up(struct greyd *g)
   store_up(g);
 }
 
+/* What settings_load cannot tell: an empty SUSPICIOUS (taken as unset,
+ * it would greylist every suspicious client, while its writer meant
+ * some other list or none), an empty RECIPIENT_DELIMITER (documented
+ * as none, taken as unset it was +), and a STORE that names no store. */
+static void check_settings(void)
+{
+  const char *t = getenv("SUSPICIOUS"), *why;
+  char text[256];
+
+  if ((why = getenv("RECIPIENT_DELIMITER")) && !*why)
+    settings[S_DELIMITER].str = "";
+
+  if (t && !*t)
+    die_msg(EXIT_PERM, "setting SUSPICIOUS= is empty (any, always or "
+            "a list such as PTRNUL,HELO_IP)", NULL);
+  if ((why = store_spec_bad(settings[S_STORE].str))) {
+    snprintf(text, sizeof text, "setting STORE=%.64s %s",
+             settings[S_STORE].str, why);
+    die_msg(EXIT_PERM, text, NULL);
+  }
+}
+
 int main(void)
 {
   static struct greyd g;
@@ -887,6 +909,7 @@ int main(void)
   /* The policy protocol has no authentication: whoever reaches the
    * socket decides what greyd stores.  TCP on loopback only. */
   server_need_local("LISTEN", settings[S_LISTEN].str);
+  check_settings();
   set_up(&g);
   memset(&ops, 0, sizeof ops);
   ops.max_request = 16384;

@@ -110,12 +110,23 @@ struct store_iter {      /* what greyd-dump lists */
   void *arg;
 };
 
+/* NULL if spec names a store; else why not.  A relative directory is
+ * refused: it would name another place under another working
+ * directory, and a service's is seldom writable. */
+const char *store_spec_bad(const char *spec);
+/* How a store is opened (LMDB; PostgreSQL ignores them): greyd and an
+ * import make the store when it is missing; a listing or an expiry
+ * must find one (a mistyped path must not leave an empty store behind),
+ * and a listing only reads. */
+enum { STORE_EXISTING = 1, STORE_RDONLY = 2 };
+
 /* spec: a directory (LMDB) or a postgresql:// URI.  timeout: seconds a
  * PostgreSQL round trip may take; lmdb_sync: seconds between syncs to
- * disk (0: every commit).  NULL with why set on failure. */
+ * disk (0: every commit); mode: 0 or STORE_ flags.  NULL with why set
+ * on failure. */
 struct store *store_open(const char *spec, unsigned timeout,
-                         size_t lmdb_mib, unsigned lmdb_sync, char *why,
-                         size_t room);
+                         size_t lmdb_mib, unsigned lmdb_sync,
+                         unsigned mode, char *why, size_t room);
 void store_close(struct store *s);
 const char *store_kind(const struct store *s);   /* "lmdb" or "pg" */
 /* Read the records of n items (not found: found = 0). */
@@ -147,8 +158,8 @@ struct store_backend {
   int (*walk)(void *b, const struct store_iter *it);
   const char *(*error)(const void *b);
 };
-void *lmdb_open(const char *dir, size_t mib, unsigned interval, char *why,
-                size_t room);
+void *lmdb_open(const char *dir, size_t mib, unsigned interval,
+                unsigned mode, char *why, size_t room);
 void *pg_open(const char *uri, unsigned timeout, char *why, size_t room);
 extern const struct store_backend lmdb_backend, pg_backend;
 

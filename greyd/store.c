@@ -18,9 +18,15 @@ static int is_pg(const char *spec)
          || !strncmp(spec, "postgres://", 11);
 }
 
+const char *store_spec_bad(const char *spec)
+{
+  if (is_pg(spec) || spec[0] == '/') return NULL;
+  return "is neither an absolute directory (LMDB) nor a postgresql:// URI";
+}
+
 struct store *store_open(const char *spec, unsigned timeout,
-                         size_t lmdb_mib, unsigned lmdb_sync, char *why,
-                         size_t room)
+                         size_t lmdb_mib, unsigned lmdb_sync,
+                         unsigned mode, char *why, size_t room)
 {
   struct store *s = calloc(1, sizeof *s);
 
@@ -30,7 +36,7 @@ struct store *store_open(const char *spec, unsigned timeout,
     s->b = pg_open(spec, timeout, why, room);
   } else {
     s->be = &lmdb_backend;
-    s->b = lmdb_open(spec, lmdb_mib, lmdb_sync, why, room);
+    s->b = lmdb_open(spec, lmdb_mib, lmdb_sync, mode, why, room);
   }
   if (!s->b) { free(s); return NULL; }
   return s;

@@ -137,35 +137,75 @@ static int reserve(struct lmdb *l)
   return 0;
 }
 
-void *lmdb_open(const char *dir, size_t mib, unsigned interval, char *why,
-                size_t room)
+/* The directory and its data file must be there already (mode
+ * STORE_EXISTING), or the directory is made. */
+static int find_dir(const char *dir, unsigned mode, char *why, size_t room)
+{
+  char path[4096];
+  struct stat st;
+
+  if (!(mode & STORE_EXISTING)) {
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+      snprintf(why, room, "mkdir %s: %s", dir, strerror(errno));
+      return -1;
+    }
+    return 0;
+  }
+  if (stat(dir, &st) < 0) {
+    snprintf(why, room, "no store %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(why, room, "no store %s: not a directory", dir);
+    return -1;
+  }
+  if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir)
+      >= sizeof path) {
+    snprintf(why, room, "no store %.64s...: name too long", dir);
+    return -1;
+  }
+  if (stat(path, &st) < 0) {
+    snprintf(why, room, "no store %s: data.mdb: %s", dir, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* The two databases; a read-only open finds them (greyd makes both). */
+static int open_dbs(struct lmdb *l, unsigned mode)
+{
+  unsigned ro = mode & STORE_RDONLY, create = ro ? 0 : MDB_CREATE;
+  MDB_txn *txn;
+  int rc;
+
+  if ((rc = mdb_txn_begin(l->env, NULL, ro ? MDB_RDONLY : 0, &txn)))
+    return rc;
+  if ((rc = mdb_dbi_open(txn, "triplet", create, &l->trip))
+      || (rc = mdb_dbi_open(txn, "client", create, &l->cli))) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  return mdb_txn_commit(txn);
+}
+
+void *lmdb_open(const char *dir, size_t mib, unsigned interval,
+                unsigned mode, char *why, size_t room)
 {
   struct lmdb *l = calloc(1, sizeof *l);
-  MDB_txn *txn;
   unsigned flags = interval ? MDB_NOSYNC | MDB_WRITEMAP : 0;
   int rc;
 
   if (!l) { snprintf(why, room, "out of memory"); return NULL; }
-  if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-    snprintf(why, room, "mkdir %s: %s", dir, strerror(errno));
-    free(l);
-    return NULL;
-  }
+  if (find_dir(dir, mode, why, room) < 0) { free(l); return NULL; }
+  /* read-only: the map size the store was written with */
+  if (mode & STORE_RDONLY) flags = MDB_RDONLY, mib = 0, interval = 0;
   if ((rc = mdb_env_create(&l->env))
       || (rc = mdb_env_set_maxdbs(l->env, 2))
-      || (rc = mdb_env_set_mapsize(l->env, mib << 20))
+      || (mib && (rc = mdb_env_set_mapsize(l->env, mib << 20)))
       || (rc = mdb_env_open(l->env, dir, flags, 0600))
-      || (rc = mdb_txn_begin(l->env, NULL, 0, &txn))) {
+      || (rc = open_dbs(l, mode))) {
     snprintf(why, room, "lmdb %s: %s", dir, mdb_strerror(rc));
     if (l->env) mdb_env_close(l->env);
-    free(l);
-    return NULL;
-  }
-  if ((rc = mdb_dbi_open(txn, "triplet", MDB_CREATE, &l->trip))
-      || (rc = mdb_dbi_open(txn, "client", MDB_CREATE, &l->cli))
-      || (rc = mdb_txn_commit(txn))) {
-    snprintf(why, room, "lmdb %s: %s", dir, mdb_strerror(rc));
-    mdb_env_close(l->env);
     free(l);
     return NULL;
   }

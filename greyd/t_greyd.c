@@ -299,6 +299,68 @@ static void test_wlist(void)
   unlink(c), unlink(r), unlink(s);
 }
 
+/* One client whitelist line: the error greyd reports ("" if it loads). */
+static const char *client_entry(const char *path, const char *line)
+{
+  static char why[256];
+  struct wlist *w = wlist_new();
+  size_t skip = strlen(path) + 1;     /* "PATH line N: ..." */
+
+  write_file(path, line);
+  *why = 0;
+  if (wlist_load(w, path, NULL, NULL, why, sizeof why) == 0) *why = 0;
+  wlist_free(w);
+  return *why ? why + skip : why;
+}
+
+/* Client entries that could never match are refused like a bad prefix:
+ * greyd exits 100 at start and keeps the old lists on reload. */
+static void test_wlist_bad(void)
+{
+  char c[] = "/tmp/t_greyd_c.XXXXXX", why[256];
+  int fc = mkstemp(c);
+  struct wlist *w;
+
+  close(fc);
+  test_str(client_entry(c, "*.example.net\n"), "line 1: bad entry: a "
+           "wildcard; example.net already covers every name under it",
+           "wildcard refused");
+  test_str(client_entry(c, "192.0.2.300\n"), "line 1: bad entry: not an "
+           "address, and not a host name", "bad address refused");
+  test_str(client_entry(c, "195.235.39\n"), "line 1: bad entry: a "
+           "partial address (postgrey's form); write a network, as "
+           "192.0.2.0/24", "partial address refused");
+  test_str(client_entry(c, "example..com\n"), "line 1: bad entry: not a "
+           "host name (empty or long label)", "empty label refused");
+  test_str(client_entry(c, "example.com.\n"), "line 1: bad entry: not a "
+           "host name (empty or long label)", "trailing dot refused");
+  test_str(client_entry(c, "2001:db8::/200\n"), "line 1: bad entry: not "
+           "an address or network", "v6 prefix over 128 refused");
+  test_str(client_entry(c, "mail_1.example.net\n# ok\n"
+                           "mail!.example.net\n"),
+           "line 3: bad entry: not a host name (a character no name "
+           "holds)", "bad character refused, by its line");
+  test_str(client_entry(c, "/^mail\\d+\\.example\\.com$/\n"),
+           "line 1: bad entry: a regular expression (postgrey's form); "
+           "greyd takes addresses, networks and domains",
+           "postgrey regex refused");
+  test_str(client_entry(c, ".example.com\nUPPER.Example.COM\nlocalhost\n"
+                           "192.0.2.1/24\n"), "",
+           "suffix, mixed case, one label, host bits load");
+  w = wlist_new();
+  test_num(wlist_load(w, c, NULL, NULL, why, sizeof why), 0, "they load");
+  test_num(wlist_client(w, "203.0.113.1", "mx.EXAMPLE.com"), 1,
+           ".example.com matches a name under it");
+  test_num(wlist_client(w, "203.0.113.1", "example.com"), 1,
+           ".example.com matches the domain itself");
+  test_num(wlist_client(w, "203.0.113.1", "badexample.com"), 0,
+           ".example.com does not match badexample.com");
+  test_num(wlist_client(w, "192.0.2.200", "unknown"), 1,
+           "192.0.2.1/24 is the /24");
+  wlist_free(w);
+  unlink(c);
+}
+
 static void test_lmdb(void)
 {
   char dir[] = "/tmp/t_greyd_db.XXXXXX", why[256], longs[500];
@@ -308,7 +370,7 @@ static void test_lmdb(void)
   int i;
 
   if (!mkdtemp(dir)) { test_ok(0, "lmdb dir"); return; }
-  st = store_open(dir, 3, 16, 1, why, sizeof why);
+  st = store_open(dir, 3, 16, 1, 0, why, sizeof why);
   if (!test_ok(st != NULL, "lmdb opens")) { printf("# %s\n", why); return; }
   test_str(store_kind(st), "lmdb", "kind");
   memset(longs, 'x', sizeof longs - 20);
@@ -367,6 +429,7 @@ int main(void)
   test_net();
   test_decide();
   test_wlist();
+  test_wlist_bad();
   test_lmdb();
   return test_done();
 }

@@ -1,8 +1,9 @@
 /*
  * wlist.c - static whitelists, one entry a line, '#' comments:
  *   clients:     192.0.2.7, 198.51.100.0/24, 2001:db8::/32 (addresses and
- *                networks) or example.net (the verified client name is
- *                example.net or ends in .example.net)
+ *                networks) or example.net, .example.net (the verified
+ *                client name is example.net or ends in .example.net); an
+ *                entry that could never match is refused (bad_name)
  *   recipients:  postmaster@ (that local part in any domain),
  *                user@example.com (exactly), example.com or @example.com
  *                (the domain and its subdomains)
@@ -103,13 +104,53 @@ static int parse_net(const char *t, struct net *n)
   return 0;
 }
 
-static int add_client(struct wlist *w, const char *t)
+/* A client name entry is a host name suffix as Postfix verifies
+ * names: labels of letters, digits, '-' and '_', none empty, a last
+ * label that is not all digits (that was an address), 253 bytes at
+ * most.  Anything else could never match: it is refused, with why. */
+static const char *bad_name(const char *t)
+{
+  size_t n = strlen(t), label = 0, labels = 0, i;
+  int digits = 1, numeric = 1;
+
+  if (t[0] == '/' && n > 1 && t[n - 1] == '/')
+    return "a regular expression (postgrey's form); greyd takes "
+           "addresses, networks and domains";
+  if (strchr(t, '*'))
+    return "a wildcard; example.net already covers every name "
+           "under it";
+  if (strchr(t, '/') || strchr(t, ':'))
+    return "not an address or network";
+  if (!n || n > 253) return "not a host name";
+  for (i = 0; i <= n; i++) {
+    unsigned char c = (unsigned char)t[i];
+
+    if (c == '.' || !c) {
+      if (!label || label > 63) return "not a host name (empty or long label)";
+      numeric &= digits, labels++;
+      if (!c && numeric && labels < 4)
+        return "a partial address (postgrey's form); write a network, "
+               "as 192.0.2.0/24";
+      if (!c && digits) return "not an address, and not a host name";
+      label = 0, digits = 1;
+      continue;
+    }
+    if (!isalnum(c) && c != '-' && c != '_')
+      return "not a host name (a character no name holds)";
+    if (!isdigit(c)) digits = 0;
+    label++;
+  }
+  return NULL;
+}
+
+static int add_client(struct wlist *w, const char *t, const char **why)
 {
   struct net n;
 
   if (parse_net(t, &n) < 0) {
-    if (strchr(t, '/') || strchr(t, ':')) return -1;
-    return strs_add(&w->cnames, t[0] == '.' ? t + 1 : t);
+    if (t[0] == '.') t++;
+    if ((*why = bad_name(t))) return -1;
+    return strs_add(&w->cnames, t);
   }
   if (w->nnets == w->capnets) {
     size_t cap = w->capnets ? w->capnets * 2 : 16;
@@ -157,12 +198,16 @@ static int load_file(struct wlist *w, const char *path, enum kind k,
   }
   while (rc == 0 && fgets(buf, sizeof buf, f)) {
     char *t = trim(buf);
+    const char *bad = NULL;
 
     line++;
     if (!*t) continue;
-    if (k == K_CLIENT) rc = add_client(w, t);
+    if (k == K_CLIENT) rc = add_client(w, t, &bad);
     else rc = add_addr(k == K_RCPT ? &w->rcpts : &w->senders, t);
-    if (rc < 0) snprintf(why, room, "%s line %lu: bad entry", path, line);
+    if (rc < 0 && bad)
+      snprintf(why, room, "%s line %lu: bad entry: %s", path, line, bad);
+    else if (rc < 0)
+      snprintf(why, room, "%s line %lu: bad entry", path, line);
   }
   fclose(f);
   return rc;

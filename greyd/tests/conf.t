@@ -38,3 +38,23 @@ for bad in DELAY=0 DELAY=2x SUSPICIOUS=PTRNUL,BOGUS IPV4_CIDR=33 \
 done
 env STORE="$GD_DIR/db" greyd > /dev/null 2>&1
 t_eq "$?" 100 "no LISTEN exits 100"
+
+# settings that started greyd and then did nothing useful: SUSPICIOUS=
+# (empty: taken as unset, it meant any) and a relative STORE (made under
+# the working directory, or failing there for good, "Pass store
+# failure" forever); refused at start, with the reason, and no store
+# made
+REL="is neither an absolute directory (LMDB) nor a postgresql:// URI"
+mkdir "$GD_DIR/cwd"
+for e in "SUSPICIOUS=|setting SUSPICIOUS= is empty (any, always or a list \
+such as PTRNUL,HELO_IP)" "STORE=db|setting STORE=db $REL" \
+         "STORE=./db|setting STORE=./db $REL" \
+         "STORE=mysql://db/x|setting STORE=mysql://db/x $REL"; do
+  set=${e%%|*} why=${e#*|}
+  out=$(cd "$GD_DIR/cwd" && env LISTEN="unix:$GD_DIR/bad.sock" \
+    STORE="$GD_DIR/cwd/db9" "$set" timeout 5 greyd 2>&1; echo "rc=$?")
+  t_eq "$out" "greyd: fatal: $why
+rc=100" "$set: exit 100 at start"
+done
+t_eq "$(ls -A "$GD_DIR/cwd")" "" \
+  "and no store made"

@@ -101,3 +101,19 @@ t_eq "$(gd_req "$GD_DIR/fast.sock" 192.0.2.20 unknown x $A $B)" \
 sleep 1.2
 t_eq "$(gd_req "$GD_DIR/fast.sock" 192.0.2.20 unknown x $A $B)" \
   "action=DUNNO" "DELAY=1: passes a second later"
+
+# RECIPIENT_DELIMITER= (empty) is none, as greyd(8) says: the extension
+# stays in the triplet (it was cut at +, the default); greyd-dump's
+# import alike
+gd_start nodelim STORE="$GD_DIR/db6" RECIPIENT_DELIMITER= ||
+  t_fail "greyd starts"
+gd_req "$GD_DIR/nodelim.sock" 192.0.2.30 unknown x a+list@example.org $B \
+  > /dev/null
+gd_stop nodelim
+t_eq "$(greyd-dump -t "$GD_DIR/db6" | cut -f3)" "a+list@example.org" \
+  "RECIPIENT_DELIMITER= keeps the extension"
+printf 'format=print\nHEADER=END\n %s\n %s\nDATA=END\n' \
+  192.0.2.30/b+x@example.org/c@example.com 1700000000,1700000000 |
+  RECIPIENT_DELIMITER= greyd-dump -p "$GD_DIR/db7" 2> /dev/null
+t_eq "$(greyd-dump -t "$GD_DIR/db7" | cut -f3)" "b+x@example.org" \
+  "and so does greyd-dump -p"
