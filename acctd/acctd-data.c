@@ -62,10 +62,12 @@ static void refuse(const char *tmp, const char *text, const char *obj)
 
 /* An export that failed half-way (LDAP error, empty file, a crashed
  * script) looks like valid input with few or no addresses; compiled, it
- * would make acctd bounce real users.  Refuse it; OUTPUT stays. */
+ * would make acctd bounce real users.  Refuse it; OUTPUT stays.  n is
+ * the distinct addresses; the shrink check compares keys with OUTPUT's
+ * records (with -k, folded copies count on both sides). */
 static void check_count(const struct guard *g, const char *src,
                         const char *out, const char *tmp,
-                        unsigned long n)
+                        unsigned long n, unsigned long keys)
 {
   struct db old;
   const char *why;
@@ -82,11 +84,12 @@ static void check_count(const struct guard *g, const char *src,
   if (g->force || !g->percent || db_open(&old, out, &why) != DB_OK) return;
   have = old.entries;
   db_close(&old);
-  if ((unsigned long long)n * 100 >= (unsigned long long)have * g->percent)
+  if ((unsigned long long)keys * 100
+      >= (unsigned long long)have * g->percent)
     return;
-  snprintf(text, sizeof text, "%lu addresses, below %lu%% of the %lu in "
-           "%s (a partial export? -F builds it anyway), OUTPUT left as "
-           "it was:", n, g->percent, have, out);
+  snprintf(text, sizeof text, "%lu %s, below %lu%% of the %lu in %s (a "
+           "partial export? -F builds it anyway), OUTPUT left as it was:",
+           keys, keys == n ? "addresses" : "keys", g->percent, have, out);
   refuse(tmp, text, src);
 }
 
@@ -136,6 +139,7 @@ static void report(const char *out, const struct reader *r)
   log_start(&l, "info", "built");
   log_str(&l, "file", out);
   log_uint(&l, "addresses", r->addrs);
+  log_uint(&l, "keys", r->keys);
   log_uint(&l, "duplicates", r->dups);
   log_uint(&l, "skipped", r->skipped);
   log_str(&l, "case", r->keepcase ? "keep" : "fold");
@@ -163,7 +167,7 @@ static void build(const char *src, int in, const char *out,
     die_msg(EXIT_PERM, r.why, NULL);
   }
   if (rc == READ_SYS) fail_sys("read or write for", src);
-  check_count(g, src, out, tmp, r.addrs);
+  check_count(g, src, out, tmp, r.addrs, r.keys);
   if (cdb_make_finish(&cm) < 0) fail_sys("write", tmp);
   db_make_free(&cm);
   if (fsync(fd) < 0) fail_sys("sync", tmp);

@@ -8,7 +8,7 @@ CONF=$IMGATE_TOP/conf/acctd
 
 acctd-data "$CONF/accounts.txt" acc.cdb 2> err; rc=$?
 t_eq "$rc" 0 "text source builds"
-t_eq "$(cat err)" "acctd-data: info: built file=acc.cdb addresses=5 duplicates=0 skipped=0 case=fold" "build line"
+t_eq "$(cat err)" "acctd-data: info: built file=acc.cdb addresses=5 keys=5 duplicates=0 skipped=0 case=fold" "build line"
 t_eq "$(cdb -d acc.cdb)" "+10,4:acctd:case->fold
 +17,2:alice@example.com->OK
 +21,2:bob.smith@example.com->OK
@@ -22,16 +22,27 @@ t_eq "$(cdb -s acc.cdb | sed -n 's/^number of records: *//p')" 6 "cdb -s counts 
 
 acctd-data -f ldif "$CONF/accounts.ldif" ldif.cdb 2> err
 t_eq "$?" 0 "LDIF source builds"
-t_eq "$(cat err)" "acctd-data: info: built file=ldif.cdb addresses=3 duplicates=1 skipped=3 case=fold" "LDIF build line"
+t_eq "$(cat err)" "acctd-data: info: built file=ldif.cdb addresses=3 keys=3 duplicates=1 skipped=3 case=fold" "LDIF build line"
 t_eq "$(cdb -d ldif.cdb)" "+10,4:acctd:case->fold
 +17,2:carol@example.com->OK
 +19,2:c.jones@example.com->OK
 +17,2:josé@example.com->OK" "LDIF: mail, smtp: proxies, base64; X400/X500/sip skipped"
 
-printf 'Alice@Example.COM\n' | acctd-data -k - keep.cdb 2>/dev/null
-t_eq "$?" 0 "-k from stdin builds"
+printf 'Alice@Example.COM\n' | acctd-data -k - keep.cdb 2> err
+t_eq "$?:$(cat err)" "0:acctd-data: info: built file=keep.cdb addresses=1 keys=2 duplicates=0 skipped=0 case=keep" "-k from stdin builds: one address, two keys"
 t_eq "$(cdb -d keep.cdb)" "+10,4:acctd:case->keep
-+17,2:Alice@example.com->OK" "-k keeps the local part's case, domain lower-cased"
++17,2:Alice@example.com->OK
++17,2:alice@example.com->OK" "-k keeps the local part's case (domain lower-cased) and adds the folded copy Postfix asks for"
+# -k's shrink guard counts keys on both sides: 2 keys in keep.cdb
+printf 'b@example.com\n' > one.txt
+cp keep.cdb k2.cdb; acctd-data -k -p 60 one.txt k2.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 1 addresses, below 60% of the 2 in k2.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: one.txt" "-k: shrink guard, 1 key of 2"
+printf 'B@example.com\n' > one.txt
+acctd-data -k -p 100 one.txt k2.cdb 2> err
+t_eq "$?:$(cat err)" "0:acctd-data: info: built file=k2.cdb addresses=1 keys=2 duplicates=0 skipped=0 case=keep" "-k: shrink guard, 2 keys of 2 pass -p 100"
+printf 'A@example.com\nC@example.com\n' | acctd-data -k - k4.cdb 2>/dev/null
+acctd-data -k -p 60 one.txt k4.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 2 keys, below 60% of the 4 in k4.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: one.txt" "-k: shrink guard, 2 keys of 4, said in keys"
 
 # A bad line: exit 100, FILE:LINE: what, OUTPUT untouched.
 cp acc.cdb before.cdb
@@ -96,7 +107,7 @@ printf 'a@example.com\na@example.com\nA@Example.com\n' > rep.txt
 cp before.cdb cp.cdb; acctd-data rep.txt cp.cdb 2> err
 t_eq "$?:$(cat err)" "100:acctd-data: fatal: 1 addresses, below 50% of the 5 in cp.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: rep.txt" "repeated lines count once for the shrink guard"
 acctd-data -F rep.txt rep.cdb 2> err
-t_eq "$?:$(cat err):$(cdb -d rep.cdb | grep -c 'a@example.com')" "0:acctd-data: info: built file=rep.cdb addresses=1 duplicates=2 skipped=0 case=fold:1" "a repeated line is one record"
+t_eq "$?:$(cat err):$(cdb -d rep.cdb | grep -c 'a@example.com')" "0:acctd-data: info: built file=rep.cdb addresses=1 keys=1 duplicates=2 skipped=0 case=fold:1" "a repeated line is one record"
 for o in "-m 0" "-m x" "-p 101" "-p -1" "-m 5x"; do
   acctd-data $o two.txt m.cdb 2>/dev/null; t_eq "$?" 100 "bad option value $o: exit 100"
 done
