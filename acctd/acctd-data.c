@@ -7,6 +7,9 @@
  * mix their output and a planted symlink is not followed), fsynced,
  * closed with its result checked, and renamed over OUTPUT.  A bad line
  * or any failure removes OUTPUT.tmp and leaves OUTPUT exactly as it was.
+ * The new file gets the permissions (and, as root, owner and group) of
+ * the one it replaces, 0644 for a first one, whatever the umask: acctd
+ * runs as its own user and must go on reading it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cdb_make.h"
 #include "scan.h"
@@ -114,6 +118,24 @@ static void sync_dir(const char *path)
   free(copy);
 }
 
+/* Cron runs us under umask 077 (for the LDIF export beside it), and a
+ * 0600 root CDB is one acctd cannot read: every new account got 550 and,
+ * after a restart, every lookup 451.  Take the old file's permissions
+ * (and owner, as root); a first CDB is 0644, the accounts being no
+ * secret on a gateway whose Postfix answers for them anyway. */
+static void inherit(int fd, const char *out, const char *tmp)
+{
+  struct stat st;
+  mode_t mode = 0644;
+
+  if (stat(out, &st) == 0) {
+    mode = st.st_mode & 0777;
+    if (!geteuid() && fchown(fd, st.st_uid, st.st_gid) < 0)
+      fail_sys("set owner of", tmp);
+  } else if (errno != ENOENT) fail_sys("stat", out);
+  if (fchmod(fd, mode) < 0) fail_sys("set mode of", tmp);
+}
+
 static int open_tmp(const char *out, char **tmp)
 {
   size_t n = strlen(out);
@@ -129,6 +151,7 @@ static int open_tmp(const char *out, char **tmp)
             "running? if not, remove it):", *tmp);
   if (fd < 0) die_sys(EXIT_TEMP, "create", *tmp);
   tmp_path = *tmp;
+  inherit(fd, out, *tmp);
   return fd;
 }
 

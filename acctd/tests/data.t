@@ -157,6 +157,38 @@ acctd-data missing.txt x.cdb 2> err
 t_eq "$?:$(cat err)" "111:acctd-data: fatal: unable to open missing.txt: No such file or directory" "missing source: exit 111"
 acctd-data new.txt /nonexistent/dir/x.cdb 2>/dev/null; t_eq "$?" 111 "unwritable output: exit 111"
 
+# The new CDB's mode (and, as root, owner) is the old one's, 0644 for a
+# first one, whatever the umask: the cron sample runs under umask 077,
+# which made a 0600 root CDB that acctd (its own user) could not read.
+(umask 077; acctd-data new.txt mode.cdb 2>/dev/null)
+t_eq "$?:$(stat -c %a mode.cdb)" "0:644" "umask 077, no old CDB: 0644"
+chmod 640 mode.cdb
+(umask 077; acctd-data new.txt mode.cdb 2>/dev/null)
+t_eq "$?:$(stat -c %a mode.cdb)" "0:640" "umask 077: the old CDB's mode 0640 kept"
+chmod 604 mode.cdb
+(umask 0; acctd-data new.txt mode.cdb 2>/dev/null)
+t_eq "$?:$(stat -c %a mode.cdb)" "0:604" "umask 0: the old CDB's mode 0604 kept"
+if [ "$(id -u)" = 0 ]; then
+  chown nobody:nogroup mode.cdb; chmod 600 mode.cdb
+  (umask 077; acctd-data new.txt mode.cdb 2>/dev/null)
+  t_eq "$?:$(stat -c '%a %U %G' mode.cdb)" "0:600 nobody nogroup" "as root: the old CDB's owner and group kept"
+  # acctd as its own user reads a CDB rebuilt under umask 077 (a
+  # tester's: the new account got 550, after a restart all got 451)
+  printf 'old@example.com\n' > own.txt; acctd-data own.txt own.cdb 2>/dev/null
+  mkdir run; chown nobody run
+  env CDB="$D/own.cdb" SOCKETMAP="unix:$D/run/own.sock" SOCKET_MODE=0666 \
+    setuidgid nobody acctd 2> own.log &
+  T_PIDS="$T_PIDS $!"
+  t_wait_path run/own.sock 5 && t_wait_log own.log 'entries=1 ' 5
+  printf 'old@example.com\nnewhire@example.com\n' > own.txt
+  (umask 077; acctd-data own.txt own.cdb 2>/dev/null)
+  t_wait_log own.log 'entries=2 ' 5
+  t_eq "$(python3 "$IMGATE_TOP/acctd/tests/wire.py" "unix:$D/run/own.sock" 'sm("newhire@example.com")'):$(grep -c warning own.log)" \
+    "5:OK OK,:0" "acctd as nobody: the CDB rebuilt under umask 077 is read"
+else
+  t_skip "owner kept, acctd as nobody" "not root"
+fi
+
 # A million-line source is no problem (and fast): 200k here.
 awk 'BEGIN { for (i = 0; i < 200000; i++) printf "u%d@d%d.example.com\n", i, i % 100 }' > big.txt
 acctd-data big.txt big.cdb 2>/dev/null
