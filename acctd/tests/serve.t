@@ -37,6 +37,14 @@ t_eq "$($W "$TT" 'b"get alice@example.com\nget alice+x%2By@example.com\nget nobo
 t_eq "$($W "$TT" 'b"get x%zz@example.com\nget alice@example.com\n"')" "400 bad_encoding\n200 OK\n" "tcp: broken %-encoding: 400, connection goes on"
 t_eq "$($W "$TT" 'b"put a b\nget alice@example.com\n"')" "400 malformed_request\n200 OK\n" "tcp: unknown command: 400"
 t_eq "$($W "$TT" 'b"get " + b"a" * 600' 2)" "400 request_too_long\n[closed]" "tcp: over-long request: 400 and closed"
+# MAXREQUEST (512 here) bounds the whole request: a 512-byte netstring
+# (507:rcpt KEY, a 502-byte key) or tcp_table line (LF counted) is
+# answered, 513 bytes are refused (socketmap refused 505 bytes and up,
+# though acctd(8) promised more)
+t_eq "$($W "$SM" 'sm("a" * 490 + "@example.com", "alice@example.com")')" "9:NOTFOUND ,5:OK OK," "socketmap: a 512-byte request with MAXREQUEST=512 is answered"
+t_eq "$($W "$SM" 'sm("a" * 491 + "@example.com")' 2)" "22:TEMP malformed_request,[closed]" "socketmap: 513 bytes with MAXREQUEST=512: TEMP and closed"
+t_eq "$($W "$TT" 'b"get " + b"a" * 495 + b"@example.com\nget alice@example.com\n"')" "500 NOTFOUND\n200 OK\n" "tcp: a 512-byte line with MAXREQUEST=512 is answered"
+t_eq "$($W "$TT" 'b"get " + b"a" * 496 + b"@example.com\n"' 2)" "400 request_too_long\n[closed]" "tcp: 513 bytes with MAXREQUEST=512: 400 and closed"
 t_eq "$($W "$SM" 'b"10:rcpt alice@example.com,"' 2)" "22:TEMP malformed_request,[closed]" "socketmap: lying length (short): TEMP and closed"
 t_eq "$($W "$SM" 'b"30:rcpt alice@example.com,22:rcpt alice@example.com,"' 2)" "22:TEMP malformed_request,[closed]" "socketmap: lying length (long): TEMP and closed"
 t_eq "$($W "$SM" 'b"hello there,"' 2)" "22:TEMP malformed_request,[closed]" "socketmap: not a netstring: TEMP and closed"
