@@ -51,6 +51,22 @@ t_eq "$($W "$SM" 'b"hello there,"' 2)" "22:TEMP malformed_request,[closed]" "soc
 t_eq "$($W "$SM" 'b"99999999:rcpt "' 2)" "22:TEMP malformed_request,[closed]" "socketmap: huge length: TEMP at once, closed"
 t_eq "$($W "$SM" 'b"17:alice@example.com,22:rcpt alice@example.com,"')" "22:TEMP malformed_request,5:OK OK," "socketmap: no map name: TEMP, connection goes on"
 t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,22:rcpt alice"' 3)" "5:OK OK,[closed]" "socketmap: half request closed after READ_TIMEOUT"
+# A client that sends and never reads: acctd stops reading once 64 KB of
+# replies wait, and the half request left in its buffer was logged as
+# state=partial_request (a tester's); it is a slow reader.
+python3 - "$D/sm.sock" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.setblocking(False)
+req, stuck, end = b"22:rcpt alice@example.com," * 1000, 0, time.time() + 8
+while time.time() < end and stuck < 20:
+    try: s.send(req); stuck = 0
+    except BlockingIOError: stuck += 1; time.sleep(0.1)
+    except OSError: break
+time.sleep(4)
+PY
+t_wait_log log 'timeout conn=[0-9]+ state=slow_reader' 12
+t_match "$(grep ' timeout ' log | tail -1)" '^acctd: warning: timeout conn=[0-9]+ state=slow_reader bytes=[0-9]+$' "a client that never reads its replies: timeout state=slow_reader"
+wait $!
 t_eq "$($W "$TT" 'b"get alice@exa"' 3)" "[closed]" "tcp: half request closed after READ_TIMEOUT"
 
 # Clients that never finish (30 of them, holding half requests) do not
