@@ -7,6 +7,9 @@
  * mix their output and a planted symlink is not followed), fsynced,
  * closed with its result checked, and renamed over OUTPUT.  A bad line
  * or any failure removes OUTPUT.tmp and leaves OUTPUT exactly as it was.
+ * The new file gets the permissions (and, as root, owner and group) of
+ * the one it replaces, 0644 for a first one, whatever the umask: acctd
+ * runs as its own user and must go on reading it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cdb_make.h"
 #include "scan.h"
@@ -62,10 +66,12 @@ static void refuse(const char *tmp, const char *text, const char *obj)
 
 /* An export that failed half-way (LDAP error, empty file, a crashed
  * script) looks like valid input with few or no addresses; compiled, it
- * would make acctd bounce real users.  Refuse it; OUTPUT stays. */
+ * would make acctd bounce real users.  Refuse it; OUTPUT stays.  n is
+ * the distinct addresses; the shrink check compares keys with OUTPUT's
+ * records (with -k, folded copies count on both sides). */
 static void check_count(const struct guard *g, const char *src,
                         const char *out, const char *tmp,
-                        unsigned long n)
+                        unsigned long n, unsigned long keys)
 {
   struct db old;
   const char *why;
@@ -82,11 +88,12 @@ static void check_count(const struct guard *g, const char *src,
   if (g->force || !g->percent || db_open(&old, out, &why) != DB_OK) return;
   have = old.entries;
   db_close(&old);
-  if ((unsigned long long)n * 100 >= (unsigned long long)have * g->percent)
+  if ((unsigned long long)keys * 100
+      >= (unsigned long long)have * g->percent)
     return;
-  snprintf(text, sizeof text, "%lu addresses, below %lu%% of the %lu in "
-           "%s (a partial export? -F builds it anyway), OUTPUT left as "
-           "it was:", n, g->percent, have, out);
+  snprintf(text, sizeof text, "%lu %s, below %lu%% of the %lu in %s (a "
+           "partial export? -F builds it anyway), OUTPUT left as it was:",
+           keys, keys == n ? "addresses" : "keys", g->percent, have, out);
   refuse(tmp, text, src);
 }
 
@@ -111,6 +118,24 @@ static void sync_dir(const char *path)
   free(copy);
 }
 
+/* Cron runs us under umask 077 (for the LDIF export beside it), and a
+ * 0600 root CDB is one acctd cannot read: every new account got 550 and,
+ * after a restart, every lookup 451.  Take the old file's permissions
+ * (and owner, as root); a first CDB is 0644, the accounts being no
+ * secret on a gateway whose Postfix answers for them anyway. */
+static void inherit(int fd, const char *out, const char *tmp)
+{
+  struct stat st;
+  mode_t mode = 0644;
+
+  if (stat(out, &st) == 0) {
+    mode = st.st_mode & 0777;
+    if (!geteuid() && fchown(fd, st.st_uid, st.st_gid) < 0)
+      fail_sys("set owner of", tmp);
+  } else if (errno != ENOENT) fail_sys("stat", out);
+  if (fchmod(fd, mode) < 0) fail_sys("set mode of", tmp);
+}
+
 static int open_tmp(const char *out, char **tmp)
 {
   size_t n = strlen(out);
@@ -126,6 +151,7 @@ static int open_tmp(const char *out, char **tmp)
             "running? if not, remove it):", *tmp);
   if (fd < 0) die_sys(EXIT_TEMP, "create", *tmp);
   tmp_path = *tmp;
+  inherit(fd, out, *tmp);
   return fd;
 }
 
@@ -136,6 +162,7 @@ static void report(const char *out, const struct reader *r)
   log_start(&l, "info", "built");
   log_str(&l, "file", out);
   log_uint(&l, "addresses", r->addrs);
+  log_uint(&l, "keys", r->keys);
   log_uint(&l, "duplicates", r->dups);
   log_uint(&l, "skipped", r->skipped);
   log_str(&l, "case", r->keepcase ? "keep" : "fold");
@@ -163,7 +190,7 @@ static void build(const char *src, int in, const char *out,
     die_msg(EXIT_PERM, r.why, NULL);
   }
   if (rc == READ_SYS) fail_sys("read or write for", src);
-  check_count(g, src, out, tmp, r.addrs);
+  check_count(g, src, out, tmp, r.addrs, r.keys);
   if (cdb_make_finish(&cm) < 0) fail_sys("write", tmp);
   db_make_free(&cm);
   if (fsync(fd) < 0) fail_sys("sync", tmp);

@@ -233,7 +233,7 @@ static long socketmap_request(struct acctd *a, struct conn *c,
                               const char *buf, size_t len)
 {
   struct request r;
-  long used = sm_parse(buf, len, a->max_request - 12, &r);
+  long used = sm_parse(buf, len, a->max_request, &r);
 
   if (used < 0) {
     bad_request(a, c, P_SOCKETMAP, r.why, "malformed_request");

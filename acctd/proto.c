@@ -22,7 +22,11 @@ long sm_parse(const char *buf, size_t len, size_t max, struct request *r)
     r->why = "netstring length with leading zero";
     return -1;
   }
-  if (n > max) { r->why = "request too long"; return -1; }
+  /* the whole netstring must fit: digits, colon, content, comma */
+  if (n > max || n + i + 2 > max) {
+    r->why = "request too long";
+    return -1;
+  }
   end = i + 1 + n;
   if (len <= end) return 0;
   if (buf[end] != ',') {

@@ -25,7 +25,9 @@ struct request {
 /* One socketmap netstring at buf (len bytes).  Returns the bytes it
  * takes (> 0; r->why set if the content is malformed), 0 if more must
  * arrive, or -1 if the framing is broken and the stream cannot be
- * followed any further (r->why says how).  max bounds LEN. */
+ * followed any further (r->why says how).  max bounds the whole
+ * netstring, LEN's digits, colon and comma counted: the bytes of one
+ * request the server's buffer holds. */
 long sm_parse(const char *buf, size_t len, size_t max, struct request *r);
 
 /* "LEN:STATUS TEXT," into out; returns its length (0 if room is short). */

@@ -25,6 +25,7 @@ void reader_free(struct reader *r)
   free(r->pend);
   r->pend = NULL;
   addrset_free(&r->seen);
+  addrset_free(&r->written);
 }
 
 static int bad(struct reader *r, unsigned long line, const char *what)
@@ -59,6 +60,34 @@ static int utf8_valid(const char *p, size_t n)
   return 1;
 }
 
+/* Hand one key on, once: with keepcase an address may also be the
+ * folded copy of one given before (Bob@x then bob@x). */
+static int put(struct reader *r, const char *key, size_t n)
+{
+  int fresh = r->keepcase ? addrset_add(&r->written, key, n) : 1;
+
+  if (fresh <= 0) return fresh;
+  if (r->add(r->arg, key, n) < 0) return -1;
+  r->keys++;
+  return 0;
+}
+
+/* keepcase: the folded form of addr too, if it differs, so that the
+ * lower-cased address Postfix asks for finds the account.  A folded
+ * form longer than ADDR_MAX is never asked for (acctd refuses it). */
+static int put_folded(struct reader *r, const char *addr, size_t n)
+{
+  char f[ADDR_MAX + 1];
+  const char *at = memrchr(addr, '@', n);
+  size_t dlen = n - (size_t)(at - addr);
+  long l = addr_fold(f, sizeof f, addr, (size_t)(at - addr));
+
+  if (l < 0 || (size_t)l + dlen > ADDR_MAX) return 0;
+  memcpy(f + l, at, dlen);
+  if ((size_t)l + dlen == n && !memcmp(f, addr, n)) return 0;
+  return put(r, f, (size_t)l + dlen);
+}
+
 /* Parse and store one address; line is for the message. */
 static int take(struct reader *r, unsigned long line, const char *a,
                 size_t n)
@@ -75,7 +104,8 @@ static int take(struct reader *r, unsigned long line, const char *a,
   if ((fresh = addrset_add(&r->seen, out, (size_t)len)) < 0)
     return READ_SYS;
   if (!fresh) { r->dups++; return READ_OK; }
-  if (r->add(r->arg, out, (size_t)len) < 0) return READ_SYS;
+  if (put(r, out, (size_t)len) < 0) return READ_SYS;
+  if (r->keepcase && put_folded(r, out, (size_t)len) < 0) return READ_SYS;
   r->addrs++;
   return READ_OK;
 }

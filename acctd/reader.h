@@ -14,6 +14,10 @@
  * changes.
  *
  * Each address found goes, in stored form (addr.h), to the add() callback.
+ * With keepcase, an address whose local part has capitals is followed by
+ * its folded (lower-cased) form too: Postfix's smtpd lower-cases the
+ * address before it asks, and must find every real account.  Each key
+ * is handed on once, whether it came as an address or as a folded copy.
  * A line that is wrong stops the reader with "FILE:LINE: what" in why.
  */
 #ifndef ACCTD_READER_H
@@ -36,7 +40,9 @@ struct reader {
   int (*add)(void *arg, const char *addr, size_t n);
   void *arg;
   unsigned long line;          /* physical line number being read */
-  unsigned long addrs;         /* addresses handed to add() */
+  unsigned long addrs;         /* distinct addresses in the source */
+  unsigned long keys;          /* keys handed to add(): the addresses
+                                  and, with keepcase, folded copies */
   unsigned long skipped;       /* non-SMTP proxyAddresses values */
   unsigned long dups;          /* repeated addresses, written once */
   char why[400];
@@ -46,6 +52,7 @@ struct reader {
   unsigned long pline;
   int pending;
   struct addrset seen;         /* every address given so far */
+  struct addrset written;      /* keepcase: every key handed on */
 };
 
 void reader_init(struct reader *r, enum reader_format f, const char *file,

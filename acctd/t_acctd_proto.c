@@ -65,6 +65,15 @@ static void test_sm(void)
     test_ok(r.keylen == 3 && !memcmp(r.key, "a\0\xc3", 3),
             "sm_parse raw bytes in key");
   }
+  /* max is the whole netstring (MAXREQUEST 4096 refused 4091 bytes) */
+  sm_case("9:rcpt abcd,", 12, 12, got, sizeof got);
+  test_str(got, "12 rcpt|abcd", "sm_parse: 12 bytes in max 12");
+  sm_case("9:rcpt abcd,", 12, 11, got, sizeof got);
+  test_str(got, "-1 request too long", "sm_parse: 12 bytes in max 11");
+  sm_case("9:", 2, 11, got, sizeof got);
+  test_str(got, "-1 request too long", "sm_parse: too long once LEN is in");
+  sm_case("10:rcpt abcde,", 14, 13, got, sizeof got);
+  test_str(got, "-1 request too long", "sm_parse: 14 bytes in max 13");
 }
 
 static void test_sm_format(void)

@@ -49,7 +49,13 @@ static const struct { const char *src; int keep; const char *want; } text[] = {
   { "jos\xc3\xa9@example.com\n", 0, "jos\xc3\xa9@example.com" },
   { "# comment\n\n  Bob@Example.COM  \n\t@Catch.Example.com\t\n", 0,
     "bob@example.com,@catch.example.com" },
-  { "Bob@Example.COM\n", 1, "Bob@example.com" },
+  /* -k: the folded copy too, since Postfix asks in lower case (a
+   * tester's -k CDB made Postfix bounce Bob.Smith with 550) */
+  { "Bob@Example.COM\n", 1, "Bob@example.com,bob@example.com" },
+  { "Bob@x.com\nbob@x.com\nBOB@x.com\n", 1, "Bob@x.com,bob@x.com,BOB@x.com" },
+  { "bob@x.com\nBob@x.com\n", 1, "bob@x.com,Bob@x.com" },
+  { "JOS\xc3\x89@x.com\n@Catch.com\nlow@x.com\n", 1,
+    "JOS\xc3\x89@x.com,jos\xc3\xa9@x.com,@catch.com,low@x.com" },
   { "a@example.com   # trailing comment\n", 0, "a@example.com" },
   { "a#b@example.com\n", 0, "a#b@example.com" },
   { "crlf@example.com\r\nnext@example.com\r\n", 0,
@@ -79,6 +85,14 @@ static void test_text(void)
     snprintf(name, sizeof name, "text reader case %zu", i);
     test_str(got, text[i].want, name);
   }
+  /* distinct addresses (the guards' count) apart from keys written */
+  run(READ_TEXT, 1, "Bob@x.com\nbob@x.com\nA@x.com\nA@x.com\n", got,
+      sizeof got, &r);
+  snprintf(name, sizeof name, "%lu %lu %lu", r.addrs, r.keys, r.dups);
+  test_str(name, "3 4 1", "-k: 3 addresses, 4 keys, 1 duplicate");
+  run(READ_TEXT, 0, "Bob@x.com\nbob@x.com\n", got, sizeof got, &r);
+  snprintf(name, sizeof name, "%lu %lu %lu", r.addrs, r.keys, r.dups);
+  test_str(name, "1 1 1", "fold: keys are the addresses");
 }
 
 static const struct { const char *src; const char *want; } ldif[] = {

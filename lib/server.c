@@ -535,8 +535,10 @@ static void check_timeouts(struct server *s, unsigned long long now)
 
     next = c->next;
     if (c->held) continue;
+    /* reading stops while too many replies wait for the client: the
+     * half request left in the buffer is then ours, not its */
     if (c->inlen && o->read_timeout && quiet >= o->read_timeout)
-      why = "partial_request";
+      why = c->outlen > o->max_output ? "slow_reader" : "partial_request";
     else if (!c->inlen && o->idle_timeout && quiet >= o->idle_timeout)
       why = "idle";
     else if (c->outlen && quiet >= 60) why = "slow_reader";

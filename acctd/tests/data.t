@@ -8,7 +8,7 @@ CONF=$IMGATE_TOP/conf/acctd
 
 acctd-data "$CONF/accounts.txt" acc.cdb 2> err; rc=$?
 t_eq "$rc" 0 "text source builds"
-t_eq "$(cat err)" "acctd-data: info: built file=acc.cdb addresses=5 duplicates=0 skipped=0 case=fold" "build line"
+t_eq "$(cat err)" "acctd-data: info: built file=acc.cdb addresses=5 keys=5 duplicates=0 skipped=0 case=fold" "build line"
 t_eq "$(cdb -d acc.cdb)" "+10,4:acctd:case->fold
 +17,2:alice@example.com->OK
 +21,2:bob.smith@example.com->OK
@@ -22,16 +22,27 @@ t_eq "$(cdb -s acc.cdb | sed -n 's/^number of records: *//p')" 6 "cdb -s counts 
 
 acctd-data -f ldif "$CONF/accounts.ldif" ldif.cdb 2> err
 t_eq "$?" 0 "LDIF source builds"
-t_eq "$(cat err)" "acctd-data: info: built file=ldif.cdb addresses=3 duplicates=1 skipped=3 case=fold" "LDIF build line"
+t_eq "$(cat err)" "acctd-data: info: built file=ldif.cdb addresses=3 keys=3 duplicates=1 skipped=3 case=fold" "LDIF build line"
 t_eq "$(cdb -d ldif.cdb)" "+10,4:acctd:case->fold
 +17,2:carol@example.com->OK
 +19,2:c.jones@example.com->OK
 +17,2:josé@example.com->OK" "LDIF: mail, smtp: proxies, base64; X400/X500/sip skipped"
 
-printf 'Alice@Example.COM\n' | acctd-data -k - keep.cdb 2>/dev/null
-t_eq "$?" 0 "-k from stdin builds"
+printf 'Alice@Example.COM\n' | acctd-data -k - keep.cdb 2> err
+t_eq "$?:$(cat err)" "0:acctd-data: info: built file=keep.cdb addresses=1 keys=2 duplicates=0 skipped=0 case=keep" "-k from stdin builds: one address, two keys"
 t_eq "$(cdb -d keep.cdb)" "+10,4:acctd:case->keep
-+17,2:Alice@example.com->OK" "-k keeps the local part's case, domain lower-cased"
++17,2:Alice@example.com->OK
++17,2:alice@example.com->OK" "-k keeps the local part's case (domain lower-cased) and adds the folded copy Postfix asks for"
+# -k's shrink guard counts keys on both sides: 2 keys in keep.cdb
+printf 'b@example.com\n' > one.txt
+cp keep.cdb k2.cdb; acctd-data -k -p 60 one.txt k2.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 1 addresses, below 60% of the 2 in k2.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: one.txt" "-k: shrink guard, 1 key of 2"
+printf 'B@example.com\n' > one.txt
+acctd-data -k -p 100 one.txt k2.cdb 2> err
+t_eq "$?:$(cat err)" "0:acctd-data: info: built file=k2.cdb addresses=1 keys=2 duplicates=0 skipped=0 case=keep" "-k: shrink guard, 2 keys of 2 pass -p 100"
+printf 'A@example.com\nC@example.com\n' | acctd-data -k - k4.cdb 2>/dev/null
+acctd-data -k -p 60 one.txt k4.cdb 2> err
+t_eq "$?:$(cat err)" "100:acctd-data: fatal: 2 keys, below 60% of the 4 in k4.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: one.txt" "-k: shrink guard, 2 keys of 4, said in keys"
 
 # A bad line: exit 100, FILE:LINE: what, OUTPUT untouched.
 cp acc.cdb before.cdb
@@ -96,7 +107,7 @@ printf 'a@example.com\na@example.com\nA@Example.com\n' > rep.txt
 cp before.cdb cp.cdb; acctd-data rep.txt cp.cdb 2> err
 t_eq "$?:$(cat err)" "100:acctd-data: fatal: 1 addresses, below 50% of the 5 in cp.cdb (a partial export? -F builds it anyway), OUTPUT left as it was: rep.txt" "repeated lines count once for the shrink guard"
 acctd-data -F rep.txt rep.cdb 2> err
-t_eq "$?:$(cat err):$(cdb -d rep.cdb | grep -c 'a@example.com')" "0:acctd-data: info: built file=rep.cdb addresses=1 duplicates=2 skipped=0 case=fold:1" "a repeated line is one record"
+t_eq "$?:$(cat err):$(cdb -d rep.cdb | grep -c 'a@example.com')" "0:acctd-data: info: built file=rep.cdb addresses=1 keys=1 duplicates=2 skipped=0 case=fold:1" "a repeated line is one record"
 for o in "-m 0" "-m x" "-p 101" "-p -1" "-m 5x"; do
   acctd-data $o two.txt m.cdb 2>/dev/null; t_eq "$?" 100 "bad option value $o: exit 100"
 done
@@ -145,6 +156,38 @@ acctd-data -f csv x y 2>/dev/null; t_eq "$?" 100 "unknown format: exit 100"
 acctd-data missing.txt x.cdb 2> err
 t_eq "$?:$(cat err)" "111:acctd-data: fatal: unable to open missing.txt: No such file or directory" "missing source: exit 111"
 acctd-data new.txt /nonexistent/dir/x.cdb 2>/dev/null; t_eq "$?" 111 "unwritable output: exit 111"
+
+# The new CDB's mode (and, as root, owner) is the old one's, 0644 for a
+# first one, whatever the umask: the cron sample runs under umask 077,
+# which made a 0600 root CDB that acctd (its own user) could not read.
+(umask 077; acctd-data new.txt mode.cdb 2>/dev/null)
+t_eq "$?:$(stat -c %a mode.cdb)" "0:644" "umask 077, no old CDB: 0644"
+chmod 640 mode.cdb
+(umask 077; acctd-data new.txt mode.cdb 2>/dev/null)
+t_eq "$?:$(stat -c %a mode.cdb)" "0:640" "umask 077: the old CDB's mode 0640 kept"
+chmod 604 mode.cdb
+(umask 0; acctd-data new.txt mode.cdb 2>/dev/null)
+t_eq "$?:$(stat -c %a mode.cdb)" "0:604" "umask 0: the old CDB's mode 0604 kept"
+if [ "$(id -u)" = 0 ]; then
+  chown nobody:nogroup mode.cdb; chmod 600 mode.cdb
+  (umask 077; acctd-data new.txt mode.cdb 2>/dev/null)
+  t_eq "$?:$(stat -c '%a %U %G' mode.cdb)" "0:600 nobody nogroup" "as root: the old CDB's owner and group kept"
+  # acctd as its own user reads a CDB rebuilt under umask 077 (a
+  # tester's: the new account got 550, after a restart all got 451)
+  printf 'old@example.com\n' > own.txt; acctd-data own.txt own.cdb 2>/dev/null
+  mkdir run; chown nobody run
+  env CDB="$D/own.cdb" SOCKETMAP="unix:$D/run/own.sock" SOCKET_MODE=0666 \
+    setuidgid nobody acctd 2> own.log &
+  T_PIDS="$T_PIDS $!"
+  t_wait_path run/own.sock 5 && t_wait_log own.log 'entries=1 ' 5
+  printf 'old@example.com\nnewhire@example.com\n' > own.txt
+  (umask 077; acctd-data own.txt own.cdb 2>/dev/null)
+  t_wait_log own.log 'entries=2 ' 5
+  t_eq "$(python3 "$IMGATE_TOP/acctd/tests/wire.py" "unix:$D/run/own.sock" 'sm("newhire@example.com")'):$(grep -c warning own.log)" \
+    "5:OK OK,:0" "acctd as nobody: the CDB rebuilt under umask 077 is read"
+else
+  t_skip "owner kept, acctd as nobody" "not root"
+fi
 
 # A million-line source is no problem (and fast): 200k here.
 awk 'BEGIN { for (i = 0; i < 200000; i++) printf "u%d@d%d.example.com\n", i, i % 100 }' > big.txt

@@ -85,6 +85,23 @@ wait $S
 t_match "$(cat stream.out)" '^[0-9]+ 0 \[\]$' "socketmap: rebuilds while RCPTs stream: no RCPT failed"
 t_match "$(awk '$1 >= 200 { print "many" }' stream.out)" many "socketmap: RCPTs really streamed ($(cut -d' ' -f1 stream.out))"
 t_eq "$(rcpt extra6@example.com)" "250 2.1.5 Ok" "socketmap: the last rebuild is served"
+
+# acctd-data -k: smtpd lower-cases the address before it asks, so a CDB
+# holding only Bob.Smith@example.com made Postfix bounce a real account
+# with 550 5.1.1 (a tester's find); the folded copy is found.
+acctd-data -k "$IMGATE_TOP/conf/acctd/accounts.txt" acc.cdb 2>/dev/null
+kill -HUP "$A"
+t_wait_log log 'case=keep' 5
+for r in Bob.Smith@example.com bob.smith@example.com BOB.SMITH@EXAMPLE.COM \
+         Bob.Smith+x@Example.COM; do
+  t_eq "$(rcpt "$r")" "250 2.1.5 Ok" "socketmap: -k CDB: $r 250"
+done
+t_eq "$(rcpt nobody@example.com)" "$UNKNOWN" "socketmap: -k CDB: unknown still 550 5.1.1"
+n=$(grep -c 'case=fold' log)
+acctd-data "$IMGATE_TOP/conf/acctd/accounts.txt" acc.cdb 2>/dev/null
+kill -HUP "$A"
+i=0; while [ "$(grep -c 'case=fold' log)" = "$n" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+t_eq "$(grep ' cdb ' log | tail -1 | sed 's/.*case=//')" fold "socketmap: folded CDB back"
 pfx_stop
 
 # The same through tcp_table.

@@ -37,12 +37,36 @@ t_eq "$($W "$TT" 'b"get alice@example.com\nget alice+x%2By@example.com\nget nobo
 t_eq "$($W "$TT" 'b"get x%zz@example.com\nget alice@example.com\n"')" "400 bad_encoding\n200 OK\n" "tcp: broken %-encoding: 400, connection goes on"
 t_eq "$($W "$TT" 'b"put a b\nget alice@example.com\n"')" "400 malformed_request\n200 OK\n" "tcp: unknown command: 400"
 t_eq "$($W "$TT" 'b"get " + b"a" * 600' 2)" "400 request_too_long\n[closed]" "tcp: over-long request: 400 and closed"
+# MAXREQUEST (512 here) bounds the whole request: a 512-byte netstring
+# (507:rcpt KEY, a 502-byte key) or tcp_table line (LF counted) is
+# answered, 513 bytes are refused (socketmap refused 505 bytes and up,
+# though acctd(8) promised more)
+t_eq "$($W "$SM" 'sm("a" * 490 + "@example.com", "alice@example.com")')" "9:NOTFOUND ,5:OK OK," "socketmap: a 512-byte request with MAXREQUEST=512 is answered"
+t_eq "$($W "$SM" 'sm("a" * 491 + "@example.com")' 2)" "22:TEMP malformed_request,[closed]" "socketmap: 513 bytes with MAXREQUEST=512: TEMP and closed"
+t_eq "$($W "$TT" 'b"get " + b"a" * 495 + b"@example.com\nget alice@example.com\n"')" "500 NOTFOUND\n200 OK\n" "tcp: a 512-byte line with MAXREQUEST=512 is answered"
+t_eq "$($W "$TT" 'b"get " + b"a" * 496 + b"@example.com\n"' 2)" "400 request_too_long\n[closed]" "tcp: 513 bytes with MAXREQUEST=512: 400 and closed"
 t_eq "$($W "$SM" 'b"10:rcpt alice@example.com,"' 2)" "22:TEMP malformed_request,[closed]" "socketmap: lying length (short): TEMP and closed"
 t_eq "$($W "$SM" 'b"30:rcpt alice@example.com,22:rcpt alice@example.com,"' 2)" "22:TEMP malformed_request,[closed]" "socketmap: lying length (long): TEMP and closed"
 t_eq "$($W "$SM" 'b"hello there,"' 2)" "22:TEMP malformed_request,[closed]" "socketmap: not a netstring: TEMP and closed"
 t_eq "$($W "$SM" 'b"99999999:rcpt "' 2)" "22:TEMP malformed_request,[closed]" "socketmap: huge length: TEMP at once, closed"
 t_eq "$($W "$SM" 'b"17:alice@example.com,22:rcpt alice@example.com,"')" "22:TEMP malformed_request,5:OK OK," "socketmap: no map name: TEMP, connection goes on"
 t_eq "$($W "$SM" 'b"22:rcpt alice@example.com,22:rcpt alice"' 3)" "5:OK OK,[closed]" "socketmap: half request closed after READ_TIMEOUT"
+# A client that sends and never reads: acctd stops reading once 64 KB of
+# replies wait, and the half request left in its buffer was logged as
+# state=partial_request (a tester's); it is a slow reader.
+python3 - "$D/sm.sock" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.setblocking(False)
+req, stuck, end = b"22:rcpt alice@example.com," * 1000, 0, time.time() + 8
+while time.time() < end and stuck < 20:
+    try: s.send(req); stuck = 0
+    except BlockingIOError: stuck += 1; time.sleep(0.1)
+    except OSError: break
+time.sleep(4)
+PY
+t_wait_log log 'timeout conn=[0-9]+ state=slow_reader' 12
+t_match "$(grep ' timeout ' log | tail -1)" '^acctd: warning: timeout conn=[0-9]+ state=slow_reader bytes=[0-9]+$' "a client that never reads its replies: timeout state=slow_reader"
+wait $!
 t_eq "$($W "$TT" 'b"get alice@exa"' 3)" "[closed]" "tcp: half request closed after READ_TIMEOUT"
 
 # Clients that never finish (30 of them, holding half requests) do not
