@@ -52,9 +52,10 @@ struct server_ops {
 struct server *server_new(const struct server_ops *ops, void *ctx);
 
 /* "unix:/path" or "inet:ADDR:PORT" ("ADDR:PORT" alone means inet;
- * ADDR is IPv4 or [IPv6]).  A unix socket's stale file is replaced and
- * the socket gets mode.  Exits 111 if the socket cannot be made, 100 if
- * the spec is malformed. */
+ * ADDR is IPv4 or [IPv6]).  A unix socket nobody answers is replaced
+ * and the new one gets mode.  Exits 111 if the socket cannot be made,
+ * 100 if the spec is malformed or something other than a socket is at
+ * the unix path (it is left alone). */
 void server_listen(struct server *s, const char *spec, unsigned mode);
 /* Several specs separated by commas and/or spaces; a list with none
  * exits 100. */
