@@ -116,6 +116,11 @@ struct server *server_new(const struct server_ops *ops, void *ctx)
   s->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (s->epfd < 0) die_sys(EXIT_TEMP, "create", "epoll");
   signal(SIGPIPE, SIG_IGN);
+  /* USR1 and USR2 would kill by default; an operator sending one to
+   * every service (svc -1, rbld's "log the counters") must not take a
+   * daemon down */
+  signal(SIGUSR1, SIG_IGN);
+  signal(SIGUSR2, SIG_IGN);
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);

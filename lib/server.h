@@ -8,8 +8,9 @@
  * conn_hold() while it waits for something else (DNS, say) and answers
  * later.  Signals arrive through a signalfd: SIGTERM or SIGINT stops
  * accepting, lets held requests finish and pending output drain, and
- * server_run() returns 0; SIGHUP calls reload().  Other descriptors
- * (c-ares sockets) join the same loop with server_watch().
+ * server_run() returns 0; SIGHUP calls reload(); SIGUSR1, SIGUSR2 and
+ * SIGPIPE are ignored.  Other descriptors (c-ares sockets) join the
+ * same loop with server_watch().
  */
 #ifndef IMGATE_SERVER_H
 #define IMGATE_SERVER_H
