@@ -113,21 +113,58 @@ static int unix_live(const char *path)
   return 1;
 }
 
+/* What lstat found at a unix path, for the message that refuses it. */
+static const char *file_kind(mode_t m)
+{
+  if (S_ISREG(m)) return "a regular file";
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISLNK(m)) return "a symbolic link";
+  if (S_ISFIFO(m)) return "a named pipe";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+  return "a file that is not a socket";
+}
+
+/* Clears path for bind().  Only a socket nobody answers is a leftover
+ * of a server that stopped; anything else there (a CDB, a directory, a
+ * symbolic link, not followed) is a path set by mistake, and removing
+ * it would lose data: refused with ENOTSOCK, *what naming it. */
+static int clear_path(const char *path, const char **what)
+{
+  struct stat st;
+
+  if (lstat(path, &st) < 0) {
+    if (errno == ENOENT) return 0;
+    *what = "examine the socket path";
+    return -1;
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    *what = file_kind(st.st_mode);
+    errno = ENOTSOCK;
+    return -1;
+  }
+  if (unix_live(path)) {
+    *what = "take over the live socket";
+    errno = EADDRINUSE;
+    return -1;
+  }
+  if (unlink(path) < 0 && errno != ENOENT) {
+    *what = "remove stale socket";
+    return -1;
+  }
+  return 0;
+}
+
 static int listen_unix(const char *path, unsigned mode, const char **what)
 {
   struct sockaddr_un sun;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd;
 
+  if (clear_path(path, what) < 0) return -1;
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return failed(fd, "create socket for", what);
   memset(&sun, 0, sizeof sun);
   sun.sun_family = AF_UNIX;
   memcpy(sun.sun_path, path, strlen(path) + 1);
-  if (unix_live(path)) {
-    errno = EADDRINUSE;
-    return failed(fd, "take over the live socket", what);
-  }
-  if (unlink(path) < 0 && errno != ENOENT)
-    return failed(fd, "remove stale socket", what);
   if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
     return failed(fd, "bind", what);
   if (chmod(path, mode) < 0) return failed(fd, "chmod", what);

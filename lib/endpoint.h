@@ -35,8 +35,12 @@ int endpoint_parse(const char *spec, struct endpoint *e);
 int endpoint_local(const struct endpoint *e);
 
 /* A listening socket (non-blocking, close-on-exec, backlog 1024) on e;
- * a unix socket's stale file is removed first and the new one gets
- * mode.  Returns -1 with errno set; *what names the step that failed. */
+ * at a unix path, a socket nobody answers (left by a server that
+ * stopped) is removed first, and the new one gets mode.  Returns -1 with
+ * errno set; *what names the step that failed, except for ENOTSOCK:
+ * something other than a socket is at the path (never removed, never
+ * followed), and *what names it ("a regular file", "a directory", "a
+ * symbolic link", ...).  That is a setting to fix, not a passing fault. */
 int endpoint_listen(const struct endpoint *e, unsigned mode,
                     const char **what);
 

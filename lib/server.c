@@ -116,6 +116,11 @@ struct server *server_new(const struct server_ops *ops, void *ctx)
   s->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (s->epfd < 0) die_sys(EXIT_TEMP, "create", "epoll");
   signal(SIGPIPE, SIG_IGN);
+  /* USR1 and USR2 would kill by default; an operator sending one to
+   * every service (svc -1, rbld's "log the counters") must not take a
+   * daemon down */
+  signal(SIGUSR1, SIG_IGN);
+  signal(SIGUSR2, SIG_IGN);
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
@@ -177,6 +182,18 @@ void server_need_local(const char *setting, const char *specs)
   server_check_listen(setting, specs, 1);
 }
 
+/* Not a socket at a unix path: waiting will not move it, and only the
+ * administrator knows whether it matters (a CDB named by mistake). */
+static void __attribute__((noreturn))
+refuse_path(const char *kind, const char *spec)
+{
+  char text[128];
+
+  snprintf(text, sizeof text, "refusing to remove %s (not a socket) to "
+           "listen at", kind);
+  die_msg(EXIT_PERM, text, spec);
+}
+
 void server_listen(struct server *s, const char *spec, unsigned mode)
 {
   struct watch *w;
@@ -187,8 +204,10 @@ void server_listen(struct server *s, const char *spec, unsigned mode)
   if (s->nlisteners == MAX_LISTENERS)
     die_msg(EXIT_PERM, "too many listeners at", spec);
   parse_spec(spec, &e, 1);
-  if ((fd = endpoint_listen(&e, mode, &what)) < 0)
+  if ((fd = endpoint_listen(&e, mode, &what)) < 0) {
+    if (errno == ENOTSOCK) refuse_path(what, spec);
     die_sys(EXIT_TEMP, what, spec);
+  }
   w = &s->listeners[s->nlisteners++];
   w->kind = W_LISTEN;
   w->fd = fd;

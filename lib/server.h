@@ -8,8 +8,9 @@
  * conn_hold() while it waits for something else (DNS, say) and answers
  * later.  Signals arrive through a signalfd: SIGTERM or SIGINT stops
  * accepting, lets held requests finish and pending output drain, and
- * server_run() returns 0; SIGHUP calls reload().  Other descriptors
- * (c-ares sockets) join the same loop with server_watch().
+ * server_run() returns 0; SIGHUP calls reload(); SIGUSR1, SIGUSR2 and
+ * SIGPIPE are ignored.  Other descriptors (c-ares sockets) join the
+ * same loop with server_watch().
  */
 #ifndef IMGATE_SERVER_H
 #define IMGATE_SERVER_H
@@ -52,9 +53,10 @@ struct server_ops {
 struct server *server_new(const struct server_ops *ops, void *ctx);
 
 /* "unix:/path" or "inet:ADDR:PORT" ("ADDR:PORT" alone means inet;
- * ADDR is IPv4 or [IPv6]).  A unix socket's stale file is replaced and
- * the socket gets mode.  Exits 111 if the socket cannot be made, 100 if
- * the spec is malformed. */
+ * ADDR is IPv4 or [IPv6]).  A unix socket nobody answers is replaced
+ * and the new one gets mode.  Exits 111 if the socket cannot be made,
+ * 100 if the spec is malformed or something other than a socket is at
+ * the unix path (it is left alone). */
 void server_listen(struct server *s, const char *spec, unsigned mode);
 /* Several specs separated by commas and/or spaces; a list with none
  * exits 100. */

@@ -60,10 +60,24 @@ static int parse_bool(const char *t, unsigned long long *out)
   return -1;
 }
 
+/* A byte below space or DEL: no setting wants one, and each is a slip
+ * that stays invisible in a message (the CR of an env file saved with
+ * CRLF line ends: "10\r" read as a bad time, "+\r" as a delimiter). */
+static int has_control(const char *t)
+{
+  for (; *t; t++)
+    if ((unsigned char)*t < 0x20 || *t == 0x7f) return 1;
+  return 0;
+}
+
 int setting_parse(struct setting *s, const char *t, const char **why)
 {
   unsigned long long v = 0, cap = s->max ? s->max : 4096;
 
+  if (has_control(t)) {
+    *why = "holds a control character (a file saved with CRLF line ends?)";
+    return -1;
+  }
   switch (s->type) {
   case SET_UINT:
   case SET_OCTAL:
@@ -96,14 +110,18 @@ int setting_parse(struct setting *s, const char *t, const char **why)
   return 0;
 }
 
+/* The value as the log grammar writes it (quoted, \xHH for a byte
+ * outside printable ASCII, cut at about 64 bytes), so that what made it
+ * bad shows. */
 static void bad(const struct setting *s, const char *value, const char *why)
 {
-  char text[256], range[96] = "";
+  char text[400], range[96] = "", shown[72];
 
-  if (s->type == SET_UINT || s->type == SET_SECONDS)
+  if ((s->type == SET_UINT || s->type == SET_SECONDS) && !has_control(value))
     snprintf(range, sizeof range, " (allowed %llu to %llu%s)", s->min,
              s->max, s->type == SET_SECONDS ? " seconds" : "");
-  snprintf(text, sizeof text, "setting %s=%.64s %s%s", s->name, value, why,
+  log_escape(shown, sizeof shown, value, strlen(value));
+  snprintf(text, sizeof text, "setting %s=%s %s%s", s->name, shown, why,
            range);
   die_msg(EXIT_PERM, text, NULL);
 }

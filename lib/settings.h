@@ -3,6 +3,9 @@
  * run script reads env/ with envdir.  Each daemon declares a table; at
  * start settings_load() reads every name, applies defaults, checks types
  * and bounds, and on a bad value prints a clear message and exits 100.
+ * No setting of any type may hold a control character (bytes below
+ * space, tab and CR included, or DEL); the message shows the value
+ * escaped as log lines do ("10\x0d"), so the cause is visible.
  */
 #ifndef IMGATE_SETTINGS_H
 #define IMGATE_SETTINGS_H

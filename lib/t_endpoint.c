@@ -1,5 +1,6 @@
 /* t_endpoint.c - the address grammar, the loopback judgement, dial(). */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,94 @@ static void test_next(void)
   }
 }
 
+/* What path holds: its kind and, for a regular file, its bytes;
+ * "symlink->TARGET"; "none" when nothing is there. */
+static void describe(const char *path, char *out, size_t room)
+{
+  struct stat st;
+  char buf[64];
+  ssize_t n;
+  int fd;
+
+  if (lstat(path, &st) < 0) { snprintf(out, room, "none"); return; }
+  if (S_ISDIR(st.st_mode)) { snprintf(out, room, "dir"); return; }
+  if (S_ISSOCK(st.st_mode)) { snprintf(out, room, "socket"); return; }
+  if (S_ISFIFO(st.st_mode)) { snprintf(out, room, "fifo"); return; }
+  if (S_ISLNK(st.st_mode)) {
+    n = readlink(path, buf, sizeof buf - 1);
+    buf[n < 0 ? 0 : n] = 0;
+    snprintf(out, room, "symlink->%s", buf);
+    return;
+  }
+  fd = open(path, O_RDONLY);
+  n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  buf[n < 0 ? 0 : n] = 0;
+  snprintf(out, room, "file:%s", buf);
+}
+
+static void put_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+
+  if (f) { fputs(text, f); fclose(f); }
+}
+
+/* Makes the case's object at path; returns what describe() should say. */
+static const char *make(int kind, const char *path, const char *target)
+{
+  static char link[128];
+
+  switch (kind) {
+  case 0: put_file(path, "precious\n"); return "file:precious\n";
+  case 1: mkdir(path, 0700); return "dir";
+  case 2: symlink(target, path); break;
+  case 3: target = "/no/such"; symlink(target, path); break;
+  case 4: mkfifo(path, 0600); return "fifo";
+  }
+  snprintf(link, sizeof link, "symlink->%s", target);
+  return link;
+}
+
+/* Anything but a socket at a unix path is refused with ENOTSOCK, *what
+ * naming it, and left as it was: the tester's acctd SOCKETMAP named a
+ * real CDB, and the CDB was unlinked for the socket. */
+static void test_not_socket(void)
+{
+  static const char *kind[] = { "file", "dir", "link", "dangling", "fifo" };
+  static const char *says[] = { "a regular file", "a directory",
+    "a symbolic link", "a symbolic link", "a named pipe" };
+  char dir[] = "/tmp/t_endpoint.XXXXXX", spec[96], target[96];
+  char got[128], name[160];
+  struct endpoint e;
+  int i;
+
+  test_ok(mkdtemp(dir) != NULL, "temporary directory");
+  snprintf(target, sizeof target, "%s/target", dir);
+  put_file(target, "precious\n");
+  for (i = 0; i < 5; i++) {
+    const char *want, *what = "";
+    int fd;
+
+    snprintf(spec, sizeof spec, "unix:%s/%s", dir, kind[i]);
+    endpoint_parse(spec, &e);
+    want = make(i, e.path, target);
+    errno = 0;
+    fd = endpoint_listen(&e, 0600, &what);
+    snprintf(name, sizeof name, "%s at the path: refused, ENOTSOCK, "
+             "\"%s\"", kind[i], says[i]);
+    test_ok(fd == -1 && errno == ENOTSOCK && !strcmp(what, says[i]), name);
+    describe(e.path, got, sizeof got);
+    snprintf(name, sizeof name, "%s at the path: left as it was", kind[i]);
+    test_str(got, want, name);
+    if (i == 1) rmdir(e.path); else unlink(e.path);
+  }
+  describe(target, got, sizeof got);
+  test_str(got, "file:precious\n", "the link's target: untouched");
+  unlink(target);
+  rmdir(dir);
+}
+
 int main(void)
 {
   test_next();
@@ -257,5 +346,6 @@ int main(void)
   test_long_path();
   test_dial();
   test_listen();
+  test_not_socket();
   return test_done();
 }

@@ -89,6 +89,44 @@ static void test_settings(void)
   test_num((long long)s.num, 300, "settings_load applies the default");
 }
 
+/* A control character anywhere is refused, whatever the type; spaces
+ * and bytes past ASCII (UTF-8) in a string are not. */
+static void test_settings_control(void)
+{
+  static const struct {
+    enum setting_type type;
+    const char *value;
+    int want;
+  } t[] = {
+    { SET_SECONDS, "10\r", -1 }, { SET_SECONDS, "10", 0 },
+    { SET_UINT, "5\r", -1 }, { SET_UINT, "\t5", -1 },
+    { SET_BOOL, "yes\r", -1 }, { SET_OCTAL, "0660\r", -1 },
+    { SET_STRING, "+\r", -1 }, { SET_STRING, "a\tb", -1 },
+    { SET_STRING, "a\nb", -1 }, { SET_STRING, "a\x7f", -1 },
+    { SET_STRING, "\x1b[1m", -1 },
+    { SET_STRING, "Greylisted, try again in %s seconds", 0 },
+    { SET_STRING, "Gr\xc3\xbc\xc3\x9f" "e", 0 },
+  };
+  char name[96], esc[64];
+  size_t i;
+
+  for (i = 0; i < sizeof t / sizeof *t; i++) {
+    struct setting s = { "X", t[i].type, NULL, 0, 4096, 0, NULL };
+    const char *why = "";
+    int r = setting_parse(&s, t[i].value, &why);
+
+    log_escape(esc, sizeof esc, t[i].value, strlen(t[i].value));
+    snprintf(name, sizeof name, "type %d %s: %s", (int)t[i].type, esc,
+             t[i].want ? "refused" : "taken");
+    test_num(r, t[i].want, name);
+    snprintf(name, sizeof name, "type %d %s: the reason", (int)t[i].type,
+             esc);
+    if (t[i].want)
+      test_str(why, "holds a control character (a file saved with CRLF "
+               "line ends?)", name);
+  }
+}
+
 static void test_policy_parse(void)
 {
   char req[] = "request=smtpd_access_policy\nprotocol_state=RCPT\n"
@@ -203,6 +241,7 @@ int main(void)
   test_escape_cap();
   test_seconds();
   test_settings();
+  test_settings_control();
   test_policy_parse();
   test_policy_bad();
   test_policy_crlf();

@@ -237,6 +237,11 @@ static void test_signals(pid_t pid)
   kill(pid, SIGHUP);
   usleep(100000);
   test_str(ask(a, "reloads\n"), "1\n", "SIGHUP calls reload");
+  kill(pid, SIGUSR1);
+  kill(pid, SIGUSR2);
+  usleep(100000);
+  test_num(waitpid(pid, NULL, WNOHANG), 0, "SIGUSR1, SIGUSR2: still running");
+  test_str(ask(a, "reloads\n"), "1\n", "and answers, no reload");
   if (write(a, "hold\n", 5) < 0) test_ok(0, "write hold");
   usleep(50000);
   kill(pid, SIGTERM);
