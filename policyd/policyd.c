@@ -673,6 +673,7 @@ static long on_request(struct conn *c, char *buf, size_t len)
 
   if (used == 0) return 0;
   if (used < 0) {
+    x->bad++;
     log_bad(c, "malformed", NULL);
     return -1;
   }
@@ -695,6 +696,16 @@ static long on_request(struct conn *c, char *buf, size_t len)
   ask_lists(r, rules_needed(r->rs, r->st.classbits));
   if (!try_decide(r, 0)) hold(r);
   return used;
+}
+
+/* A request over max_request bytes: the connection is closed (by the
+ * server skeleton), counted and logged like a malformed one. */
+static void on_overflow(struct conn *c)
+{
+  struct ctx *x = server_ctx(conn_server(c));
+
+  x->bad++;
+  log_bad(c, "too_long", NULL);
 }
 
 static int next_timeout(void *ctx)
@@ -889,6 +900,7 @@ static const struct server_ops ops = {
   .max_output = 65536,
   .read_timeout = 60,
   .request = on_request,
+  .overflow = on_overflow,
   .reload = on_reload,
   .tick = tick,
   .next_timeout = next_timeout,

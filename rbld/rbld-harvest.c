@@ -38,7 +38,7 @@ static struct {
   struct hits l[L_N];
   long long now, bwin, wwin;
   unsigned min;
-  unsigned long lines, used, bad;
+  unsigned long lines, used, bad, skipped;
   const char *a;
 } H;
 
@@ -81,6 +81,17 @@ static int client_key(const char *s, uint64_t *key)
   }
   for (*key = 0, i = 0; i < 8; i++) *key = *key << 8 | a[i];
   return 6;
+}
+
+/* A key that is no remote client, never listed: 0.0.0.0/8 (unspecified,
+ * "this network": never the source of a connection), 127.0.0.0/8 (the
+ * gateway's own loopback, which must never be blacklisted), and the
+ * IPv6 /64 ::/64, which holds :: and ::1 (mapped addresses came out as
+ * IPv4 already; the rest of it, IPv4-compatible forms, is deprecated). */
+static int not_remote(int fam, uint64_t key)
+{
+  if (fam == 6) return key == 0;
+  return key >> 24 == 0 || key >> 24 == 127;
 }
 
 /* Value of key in a log line's key=value tail (doc/LOGS grammar),
@@ -150,7 +161,8 @@ static int push(struct hits *h, uint64_t key, long long t, const char *rule)
 }
 
 /* Counts the line's client in list (L_BLACK or L_WHITE), or in the
- * IPv6 list after it; a client that is no address is unparsed. */
+ * IPv6 list after it; a client that is no address is unparsed, one
+ * that is no remote client skipped. */
 static void take(const char *s, int list, long long t, const char *rule)
 {
   char client[128];
@@ -162,6 +174,7 @@ static void take(const char *s, int list, long long t, const char *rule)
     H.bad++;
     return;
   }
+  if (not_remote(fam, key)) { H.skipped++; return; }
   if (!push(&H.l[fam == 6 ? list + 1 : list], key, t, rule))
     die_msg(EXIT_TEMP, "out of memory", NULL);
   H.used++;
@@ -457,6 +470,7 @@ static void summary(const char *const file[L_N], const unsigned n[L_N],
   log_uint(&l, "lines", H.lines);
   log_uint(&l, "used", H.used);
   log_uint(&l, "unparsed", H.bad);
+  log_uint(&l, "skipped", H.skipped);
   for (i = 0; i < L_N; i++) {
     int k = order[i];
     if (!file[k]) continue;

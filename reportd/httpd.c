@@ -3,7 +3,8 @@
  *
  *   GET /             the status as HTML (refreshes every 30 s)
  *   GET /status.txt   the same as text
- *   HEAD of either; anything else gets 404 or 405.
+ *   HEAD of either (a query string is ignored); anything else gets 404
+ *   or 405, a request line without a target and version 400.
  * One request per connection (Connection: close), at most 8 KiB of
  * request head.  When LISTEN is anything but loopback (or unix
  * sockets), PASSWORD_FILE is required and every request must carry
@@ -180,19 +181,33 @@ static void log_request(struct conn *c, const char *method, size_t ml,
   log_end(&l);
 }
 
+/* The path of a request target, without its query string: the page
+ * is the same whatever a browser or a monitor appends. */
+static size_t path_len(const char *t, size_t n)
+{
+  const char *q = memchr(t, '?', n);
+
+  return q ? (size_t)(q - t) : n;
+}
+
 static long request(struct conn *c, char *buf, size_t len)
 {
   struct httpd *h = server_ctx(conn_server(c));
-  char *end = memmem(buf, len, "\r\n\r\n", 4), *sp1, *sp2;
+  char *end = memmem(buf, len, "\r\n\r\n", 4), *eol, *sp1, *sp2;
+  size_t pl;
   int head, code;
 
   if (!end && !(end = memmem(buf, len, "\n\n", 2))) return 0;
-  sp1 = memchr(buf, ' ', (size_t)(end - buf));
-  sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;
+  /* method, target and version are on the first line */
+  if (!(eol = memchr(buf, '\n', (size_t)(end - buf)))) eol = end;
+  sp1 = memchr(buf, ' ', (size_t)(eol - buf));
+  sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
   if (!sp2) {
     reply(c, "400 Bad Request", "text/plain", NULL, "bad request\n", 12, 0);
+    log_request(c, "-", 1, "-", 1, 400);
     return (long)len;
   }
+  pl = path_len(sp1 + 1, (size_t)(sp2 - sp1 - 1));
   head = sp1 - buf == 4 && !memcmp(buf, "HEAD", 4);
   if (!head && !(sp1 - buf == 3 && !memcmp(buf, "GET", 3))) {
     code = 405;
@@ -204,10 +219,10 @@ static long request(struct conn *c, char *buf, size_t len)
     reply(c, "401 Unauthorized", "text/plain",
           "WWW-Authenticate: Basic realm=\"imgate status\"\r\n",
           "authentication required\n", 24, head);
-  } else if (sp2 - sp1 == 2 && sp1[1] == '/') {
+  } else if (pl == 1 && sp1[1] == '/') {
     code = 200;
     page(c, h, 1, head);
-  } else if (sp2 - sp1 == 12 && !memcmp(sp1 + 1, "/status.txt", 11)) {
+  } else if (pl == 11 && !memcmp(sp1 + 1, "/status.txt", 11)) {
     code = 200;
     page(c, h, 0, head);
   } else {
@@ -223,6 +238,7 @@ static void too_big(struct conn *c)
 {
   reply(c, "413 Request Entity Too Large", "text/plain", NULL,
         "request too large\n", 18, 0);
+  log_request(c, "-", 1, "-", 1, 413);
 }
 
 static void tick(void *ctx)

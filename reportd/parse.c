@@ -626,12 +626,18 @@ static int policy_decision(struct stats *st, const char *kv, size_t n,
 static int acct_line(struct stats *st, const char *ev, size_t el,
                      const char *kv, size_t n)
 {
-  char result[16];
+  char result[16], reason[16];
 
   st->seen_acct = 1;
   if (el == 11 && !memcmp(ev, "bad_request", 11)) st->acct_bad++;
   else if (el == 6 && !memcmp(ev, "lookup", 6)) {
     if (kv_get(kv, n, "result", result, sizeof result) < 0) return 0;
+    /* the quoted form of a key is not found so that Postfix asks again
+     * unquoted (doc/LOGS): the second answer is the one that counts */
+    if (!strcmp(result, "notfound")
+        && kv_get(kv, n, "reason", reason, sizeof reason) >= 0
+        && !strcmp(reason, "quoted"))
+      return 1;
     if (!strcmp(result, "notfound")) st->acct_notfound++;
     else if (!strcmp(result, "temp")) st->acct_temp++;
   }

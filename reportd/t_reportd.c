@@ -393,6 +393,36 @@ static void t_lines(void)
   }
 }
 
+/* RCPT TO:<"john doe"@example.com>: Postfix asks acctd the quoted form,
+ * which is not found on purpose, then the unquoted one.  The first
+ * answer is no rejection (it was counted as an unknown recipient). */
+static void t_acct_quoted(void)
+{
+  static const char *const l[] = {
+    "@400000006956a2020000000a acctd: info: lookup proto=socketmap"
+    " result=notfound reason=quoted key=\"\\\"john doe\\\"@example.com\""
+    " conn=8",
+    "@400000006956a2020000000a acctd: info: lookup proto=socketmap"
+    " result=notfound key=nobody@example.com conn=8",
+    "@400000006956a2020000000a acctd: info: lookup proto=tcp"
+    " result=notfound reason=not_an_address key=x conn=9",
+    "@400000006956a2020000000a acctd: info: lookup proto=tcp"
+    " result=notfound reason=quotedx key=x conn=9",
+  };
+  struct stats st;
+  struct yearref y;
+  unsigned i;
+
+  stats_init(&st, NY, NY + 86400);
+  yearref_init(&y, NY + 86400);
+  for (i = 0; i < sizeof l / sizeof *l; i++)
+    stats_line(&st, &y, l[i], strlen(l[i]));
+  test_num((long long)st.acct_notfound, 3, "acctd: quoted form not unknown");
+  test_num((long long)st.unknown, 0, "acctd: quoted form understood");
+  test_num((long long)st.seen_acct, 1, "acctd: quoted form seen");
+  stats_free(&st);
+}
+
 /* Only the inbound smtpd's lines count (--inbound), and only its mail
  * is queued mail of the funnel: not amavis's re-injected copy, not a
  * deferred message that qmgr takes again. */
@@ -685,6 +715,7 @@ int main(void)
   t_topn();
   t_topn_bounds();
   t_lines();
+  t_acct_quoted();
   t_inbound();
   t_virus();
   t_fuzz();

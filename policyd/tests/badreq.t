@@ -67,7 +67,50 @@ t_eq "$(grep -c 'decision .*client=198.51.100.9 ' "$D/br.log")" "$n" \
 # an IPv6 client is judged as usual
 t_eq "$(send "${H}protocol_state=RCPT\nclient_address=2001:db8::7\nclient_name=unknown\nreverse_client_name=unknown\nhelo_name=[IPv6:2001:db8::7]\n" | sed -n 1p)" \
   "action=REJECT 5.7.1 Rejected by policy (PTRNUL HELO_IP)" "IPv6 client judged"
+
+# A line without "=" and a request over 16 KiB close the connection with
+# no answer; each is logged and counted in bad= (both were once left
+# out of the count, and the long one logged nothing).  Prints the bytes
+# answered, then "closed" if policyd closed the connection.
+send_close() {
+  python3 - "$D/br.sock" "$1" <<'EOP'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1]); s.settimeout(10)
+if sys.argv[2] == "long":
+    req = ("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+           "client_address=192.0.2.9\nsender=" + "a" * 70000 + "\n\n")
+else:
+    req = "garbage\n\n"
+try:
+    s.sendall(req.encode())
+except BrokenPipeError:
+    pass
+buf = b""
+while True:
+    try:
+        b = s.recv(4096)
+    except ConnectionResetError:
+        b = b""
+    if not b: break
+    buf += b
+print("%d closed" % len(buf))
+EOP
+}
+before=$(grep -c . "$D/br.log")
+t_eq "$(send_close malformed)" "0 closed" "malformed: no answer, closed"
+t_wait_log "$D/br.log" 'reason=malformed' 5
+t_eq "$(sed -n "$((before+1)),\$p" "$D/br.log" | sed 's/conn=[0-9]*/conn=N/')" \
+  "policyd: warning: bad_request conn=N reason=malformed" "malformed: logged"
+before=$(grep -c . "$D/br.log")
+t_eq "$(send_close long)" "0 closed" "70 KB request: no answer, closed"
+t_wait_log "$D/br.log" 'reason=too_long' 5
+t_eq "$(sed -n "$((before+1)),\$p" "$D/br.log" | sed 's/conn=[0-9]*/conn=N/')" \
+  "policyd: warning: bad_request conn=N reason=too_long" \
+  "70 KB request: logged as too_long"
+t_eq "$(grep -c 'bad_request' "$D/br.log")" 13 "13 bad_request lines"
+
 kill "$PD_PID"
 t_wait_log "$D/br.log" 'info: stats ' 5
-t_match "$(grep 'info: stats' "$D/br.log")" " bad=11 skipped=4 " \
-  "stats count the bad and the skipped"
+t_match "$(grep 'info: stats' "$D/br.log")" " bad=13 skipped=4 " \
+  "stats count the bad (malformed and too long too) and the skipped"

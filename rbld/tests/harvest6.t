@@ -107,7 +107,7 @@ t_eq "$(cat white)" "$(cat white.want)" \
 # rejects and 3 auto-whitelistings inside the windows (not the 3 old,
 # the 5 defers, the 3 future, the retry, the 40-day-old one)
 t_eq "$(cat h.log)" "rbld-harvest: info: harvest lines=35 used=17 \
-unparsed=5 black=1 black_file=replaced white=1 white_file=replaced \
+unparsed=5 skipped=0 black=1 black_file=replaced white=1 white_file=replaced \
 black6=3 black6_file=replaced white6=1 white6_file=replaced" \
   "summary line counts the IPv6 files"
 

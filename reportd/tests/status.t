@@ -101,6 +101,47 @@ t_match "$hdr" "^Content-Type: text/html; charset=utf-8$" "HEAD of the page"
 curl -s "http://127.0.0.1:$PORT/" > "$T/status.html"
 t_match "$(cat "$T/status.html")" "<td class=bad>FLAPPING</td>" "HTML flags flapping"
 
+# A query string is ignored (it made the path unknown: 404); the log
+# line names the target as asked.
+code=$(curl -s -o "$T/q.txt" -w '%{http_code}' \
+  "http://127.0.0.1:$PORT/status.txt?x=1")
+t_eq "$code" 200 "/status.txt?x=1: 200"
+t_match "$(cat "$T/q.txt")" "^  good +up " "/status.txt?x=1: the text status"
+hdr=$(curl -sI "http://127.0.0.1:$PORT/?refresh=1" | tr -d '\r')
+t_match "$hdr" "^Content-Type: text/html; charset=utf-8$" "/?refresh=1: the page"
+t_wait_log "$T/serve.log" 'path=/status.txt\?x=1 ' 5
+t_eq "$(grep -c '^reportd: info: request method=GET path=/status.txt?x=1 status=200 conn=[0-9]*$' "$T/serve.log")" 1 \
+  "/status.txt?x=1 logged with its query"
+# A request line without target and version (400) and a head over
+# 8 KiB (413) are answered and now logged as well.
+raw() {
+  python3 - "$PORT" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+req = b"GET /\r\n\r\n" if sys.argv[2] == "bad" else b"GET /" + b"x" * 9000
+try:
+    s.sendall(req)
+except OSError:
+    pass
+buf = b""
+while True:
+    try:
+        b = s.recv(4096)
+    except OSError:
+        break
+    if not b: break
+    buf += b
+print(buf.split(b"\r\n")[0].decode())
+PY
+}
+t_eq "$(raw bad)" "HTTP/1.0 400 Bad Request" "request line without version: 400"
+t_eq "$(raw big)" "HTTP/1.0 413 Request Entity Too Large" "9000-byte head: 413"
+t_wait_log "$T/serve.log" 'status=413' 5
+t_eq "$(grep -E 'status=(400|413) ' "$T/serve.log" | sed 's/conn=[0-9]*/conn=N/')" \
+"reportd: info: request method=- path=- status=400 conn=N
+reportd: info: request method=- path=- status=413 conn=N" \
+  "400 and 413 logged"
+
 # The page in headless Chromium: loads, no console error, a screenshot.
 if command -v chromium > /dev/null; then
   shot=$IMGATE_TESTLOGS/reportd-status.png
