@@ -558,6 +558,7 @@ static void t_ktab_big(void)
   test_num(t.n, m, "ktab big: duplicates dropped");
   for (i = 0; i < m; i++) {
     uint32_t k = (uint32_t)(ref[i] >> 32);
+    size_t first = i;
     if (i && (ref[i - 1] >> 32) == k) continue;
     ktab_prefetch(&t, k);
     ktab_prefetch_keys(&t, k);
@@ -568,6 +569,8 @@ static void t_ktab_big(void)
     if (ktab_key(&t, p, k)) bad++;
     if ((i >= m || (uint32_t)(ref[i] >> 32) != k + 1) &&
         ktab_find(&t, k + 1) != t.n) bad++;
+    if ((first == 0 || (uint32_t)(ref[first - 1] >> 32) != k - 1) &&
+        ktab_find(&t, k - 1) != t.n) bad++;        /* misses either side */
     i--;
   }
   test_num(bad, 0, "ktab big: every key, every value, in order");
