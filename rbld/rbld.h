@@ -249,22 +249,22 @@ uint32_t *index64(const uint64_t *v, size_t n);
 /* first position of key k (top 32 bits) or n */
 size_t find64(const uint64_t *v, size_t n, const uint32_t *idx, uint32_t k);
 
-/* A compact sorted table of 32-bit keys, each with a value index.  A
- * small table has an index on the top B bits of a key (B up to 15, so
- * it stays in cache), whole keys (k32) and values apart (val).  A big
- * one (more than 8 keys a /16 on average) has an index on the top 12
- * bits (c12, 16 KB) and cells (kv): the low 24 bits of a key and its
- * value side by side, found by interpolation in their /12.  Value
- * indexes take 1, 2 or 4 bytes.  A lookup reads its index slot (in
- * cache) and about one line of keys. */
+/* A compact sorted table of 32-bit keys, each with a value index.  The
+ * top B bits of a key select a slot of idx (B grows with the table, up
+ * to 16, so a small table's index stays in cache).  With B = 16 each
+ * key is a cell of kv: its low 16 bits and its value side by side;
+ * otherwise keys are whole (k32) and values apart (val).  Value indexes
+ * take 1, 2 or 4 bytes.  A lookup reads one slot and about one cache
+ * line of keys. */
 struct ktab {
-  uint32_t *idx;             /* small: (1 << bits) + 1 slots */
-  uint32_t *c12;             /* big: 4097 slots */
+  uint32_t *idx;             /* (1 << bits) + 1 slots */
+  uint32_t *c10;             /* 1025 slots: idx on the top 10 bits only
+                                (kv tables) */
   uint32_t *k32;
   void *val;
-  uint8_t *kv;               /* big: cells */
+  uint8_t *kv;               /* cells: low 16 bits of key, value */
   int vw, bits;
-  size_t cw;                 /* bytes of a kv cell: 3 + vw */
+  size_t cw;                 /* bytes of a kv cell: 2 + vw */
   size_t n;
   void *mem;                 /* the one block all of the above live in */
 };

@@ -1,7 +1,7 @@
 /* sort.c - the compact structures behind ip4set, ip4tset and ip6tset:
  * arrays of 64-bit words (key in the high bits), radix-sorted at load,
- * and the tables of 32-bit keys (ktab) a lookup reads with an index
- * small enough to stay in cache and about one line of keys. */
+ * with a 65536-slot index on the top 16 bits so a lookup is one index
+ * read and a short binary search. */
 #include <stdlib.h>
 #include <string.h>
 #include "rbld.h"
@@ -216,25 +216,22 @@ static int short_slots(const uint64_t *v, size_t n, int bits)
 
 static size_t up8(size_t n) { return (n + 7) & ~(size_t)7; }
 
-/* a cell of a big table: the low 24 bits of its key, then its value */
 static inline void put_cell(uint8_t *c, uint32_t lo, uint32_t x, int vw)
 {
   c[0] = (uint8_t)lo;
   c[1] = (uint8_t)(lo >> 8);
-  c[2] = (uint8_t)(lo >> 16);
-  c[3] = (uint8_t)x;
-  if (vw > 1) c[4] = (uint8_t)(x >> 8);
-  if (vw > 2) { c[5] = (uint8_t)(x >> 16); c[6] = (uint8_t)(x >> 24); }
+  c[2] = (uint8_t)x;
+  if (vw > 1) c[3] = (uint8_t)(x >> 8);
+  if (vw > 2) { c[4] = (uint8_t)(x >> 16); c[5] = (uint8_t)(x >> 24); }
 }
 
 static inline uint64_t get_cell(const uint8_t *c, int vw)
 {
-  uint64_t x = c[3];
+  uint64_t x = c[2];
 
-  if (vw > 1) x |= (uint64_t)c[4] << 8;
-  if (vw > 2) x |= (uint64_t)c[5] << 16 | (uint64_t)c[6] << 24;
-  return ((uint64_t)c[0] | (uint64_t)c[1] << 8 | (uint64_t)c[2] << 16) << 32
-         | x;
+  if (vw > 1) x |= (uint64_t)c[3] << 8;
+  if (vw > 2) x |= (uint64_t)c[4] << 16 | (uint64_t)c[5] << 24;
+  return ((uint64_t)c[0] | (uint64_t)c[1] << 8) << 32 | x;
 }
 
 static void isort64(uint64_t *v, size_t n)
@@ -248,22 +245,22 @@ static void isort64(uint64_t *v, size_t n)
   }
 }
 
-/* Each /16 slot of a big table in order: its cells out, sorted (key,
- * then value, so an exclusion comes first), duplicates dropped, back in
- * at o, which never passes the slot's start; idx[h] becomes the new
- * start.  Returns the number of cells kept.  VW is a constant where
- * this is inlined, so the cell loops have no branches on it. */
-static inline size_t sort_slots_vw(struct ktab *t, uint32_t *idx,
-                                   uint64_t *tmp, const int VW)
+/* Each slot of a big table in order: its cells out, sorted (key, then
+ * value, so an exclusion comes first), duplicates dropped, back in at
+ * o, which never passes the slot's start; idx[h] becomes the new start.
+ * Returns the number of cells kept.  VW is a constant where this is
+ * inlined, so the cell loops have no branches on it. */
+static inline size_t sort_slots_vw(struct ktab *t, uint64_t *tmp,
+                                   const int VW)
 {
-  const size_t cw = 3 + (size_t)VW;
+  const size_t cw = 2 + (size_t)VW;
   size_t o = 0, i, m, lo, hi;
   uint32_t h;
 
   for (h = 0; h < 65536; h++) {
-    lo = idx[h];
-    hi = idx[h + 1];
-    idx[h] = (uint32_t)o;
+    lo = t->idx[h];
+    hi = t->idx[h + 1];
+    t->idx[h] = (uint32_t)o;
     for (m = 0, i = lo; i < hi; i++)
       tmp[m++] = get_cell(t->kv + cw * i, VW);
     if (m > 64) qsort(tmp, m, sizeof *tmp, cmp64);
@@ -274,66 +271,62 @@ static inline size_t sort_slots_vw(struct ktab *t, uint32_t *idx,
                (uint32_t)tmp[i], VW);
     }
   }
-  idx[65536] = (uint32_t)o;
+  t->idx[65536] = (uint32_t)o;
   return o;
 }
 
-static size_t sort_slots(struct ktab *t, uint32_t *idx, uint64_t *tmp)
+static size_t sort_slots(struct ktab *t, uint64_t *tmp)
 {
-  if (t->vw == 1) return sort_slots_vw(t, idx, tmp, 1);
-  if (t->vw == 2) return sort_slots_vw(t, idx, tmp, 2);
-  return sort_slots_vw(t, idx, tmp, 4);
+  if (t->vw == 1) return sort_slots_vw(t, tmp, 1);
+  if (t->vw == 2) return sort_slots_vw(t, tmp, 2);
+  return sort_slots_vw(t, tmp, 4);
 }
 
-/* A table with more than 8 keys a /16 on average always gets a big
- * table, built without sorting it whole: one pass counts the keys of
- * each /16, one drops each key's cell in its /16, then each /16, short
- * and in cache, is sorted on its own (about three times faster than
- * sorting them all first, and no second copy of the keys).
- * A lookup needs only the 16 KB index on the top 12 bits, which stays
- * in cache between queries: a 256 KB one on the top 16 bits did not,
- * and its miss came before the cells' (the cells are three bytes of key
- * rather than two for it, which costs less than the index saved). */
+/* A table with more than 8 keys a /16 on average always gets the 16-bit
+ * index, so it is built without sorting it whole: one pass counts the
+ * keys of each /16 (which is the index), one drops each key's cell in
+ * its slot, then each slot, short and in cache, is sorted on its own.
+ * No second copy of the keys, and about three times faster than
+ * sorting them all first. */
 static int build_big(struct ktab *t, uint64_t *v, size_t n)
 {
-  uint32_t maxv = 0, *next, *idx, h;
+  uint32_t maxv = 0, *next, h;
   size_t i, ib, kb, most = 0, k;
-  uint64_t *tmp = NULL;
+  uint64_t *tmp;
 
-  next = malloc(65537 * sizeof *next);
-  idx = malloc(65537 * sizeof *idx);
-  if (!next || !idx) { free(next); free(idx); return 0; }
+  if (!(next = malloc(65537 * sizeof *next))) return 0;
   memset(next, 0, 65537 * sizeof *next);
   for (i = 0; i < n; i++) {
     next[v[i] >> 48]++;
     if ((uint32_t)v[i] > maxv) maxv = (uint32_t)v[i];
   }
   for (h = 0; h < 65536; h++) if (next[h] > most) most = next[h];
-  t->bits = 12;
+  t->bits = 16;
   t->vw = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
-  t->cw = 3 + (size_t)t->vw;
-  ib = up8(4097 * sizeof *t->c12);
+  t->cw = 2 + (size_t)t->vw;
+  ib = up8((65537 + 1025) * sizeof *t->idx);
   kb = up8(n * t->cw + 192);
-  if (!(tmp = malloc(most * sizeof *tmp)) || !(t->mem = big_alloc(ib + kb))) {
-    free(tmp); free(next); free(idx); return 0;
+  tmp = malloc(most * sizeof *tmp);
+  if (!tmp || !(t->mem = big_alloc(ib + kb))) {
+    free(tmp); free(next); return 0;
   }
-  t->c12 = t->mem;
+  t->idx = t->mem;
+  t->c10 = t->idx + 65537;
   t->kv = (uint8_t *)t->mem + ib;
   for (k = 0, h = 0; h < 65536; h++) {
     uint32_t c = next[h];
-    idx[h] = next[h] = (uint32_t)k;
+    t->idx[h] = next[h] = (uint32_t)k;
     k += c;
   }
-  idx[65536] = (uint32_t)n;
+  t->idx[65536] = (uint32_t)n;
   for (i = 0; i < n; i++)
     put_cell(t->kv + t->cw * next[v[i] >> 48]++, (uint32_t)(v[i] >> 32),
              (uint32_t)v[i], t->vw);
   free(next);
   free(v);
-  t->n = sort_slots(t, idx, tmp);
+  t->n = sort_slots(t, tmp);
   free(tmp);
-  for (h = 0; h <= 4096; h++) t->c12[h] = idx[h << 4];
-  free(idx);
+  for (h = 0; h <= 1024; h++) t->c10[h] = t->idx[h << 6];
   return 1;
 }
 
@@ -376,36 +369,36 @@ int ktab_build(struct ktab *t, uint64_t *v, size_t n)
 
 static uint32_t key_at(const struct ktab *t, size_t i)
 {
-  if (t->kv) {
-    const uint8_t *c = t->kv + t->cw * i;
-    return (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16;
-  }
+  if (t->kv) return (uint32_t)t->kv[t->cw * i] |
+                    (uint32_t)t->kv[t->cw * i + 1] << 8;
   return t->k32[i];
-}
-
-/* Where the key probably is in its /12 bucket of a big table, by
- * interpolation: for random keys the guess is off by about ten cells. */
-static size_t kv_guess(uint32_t k, size_t lo, size_t hi)
-{
-  return lo + (((hi - lo) * ((k >> 4) & 0xffff)) >> 16);
 }
 
 void ktab_prefetch(const struct ktab *t, uint32_t k)
 {
+  uint32_t h, a = k >> 22, lo, hi;
   const uint8_t *p;
-  size_t lo, hi;
+  size_t est;
 
   if (!t->n) return;
-  if (!t->kv) { __builtin_prefetch(&t->idx[k >> (32 - t->bits)]); return; }
-  /* the index is in cache, so the cells around the guess are asked
-   * for at once, with no miss before them */
-  lo = t->c12[k >> 20];
-  hi = t->c12[(k >> 20) + 1];
-  if (lo >= hi) return;
-  p = t->kv + t->cw * kv_guess(k, lo, hi);
-  __builtin_prefetch(p - 64);        /* the block has 16 KB before */
+  h = k >> (32 - t->bits);
+  __builtin_prefetch(&t->idx[h]);
+  if (!t->kv) return;
+  /* where the key probably is, by interpolation in its /10: the 4 KB
+   * c10 index is small enough to stay in cache between queries (a finer
+   * one would not, and its miss would come before the cells'), so the
+   * cells are fetched along with the index slot rather than after it.
+   * Five lines: the guess is off by about a line for random keys. */
+  lo = t->c10[a];
+  hi = t->c10[a + 1];
+  est = lo + (((size_t)(hi - lo) * ((k >> 6) & 0xffff)) >> 16);
+  if (est >= t->n) est = t->n - 1;     /* the block has 192 bytes spare */
+  p = t->kv + t->cw * est;
+  __builtin_prefetch(p - 128);
+  __builtin_prefetch(p - 64);
   __builtin_prefetch(p);
-  __builtin_prefetch(p + 64);        /* and 192 bytes after */
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(p + 128);
 }
 
 void ktab_prefetch_keys(const struct ktab *t, uint32_t k)
@@ -413,76 +406,48 @@ void ktab_prefetch_keys(const struct ktab *t, uint32_t k)
   size_t lo, hi;
   uint32_t h;
 
-  if (!t->n || t->kv) return;
+  if (!t->n) return;
   h = k >> (32 - t->bits);
   lo = t->idx[h];
   hi = t->idx[h + 1];
-  if (lo < hi) __builtin_prefetch(t->k32 + (lo + hi) / 2);
-}
-
-/* First position in [lo, hi) with a key >= want, or hi, in a big
- * table: in steps doubling away from the guess g until the key is
- * passed, then halving; the first steps stay in the lines prefetched. */
-static size_t kv_search(const struct ktab *t, uint32_t want, size_t lo,
-                        size_t hi, size_t g)
-{
-  size_t a, b, q, step = 1;
-
-  if (key_at(t, g) < want) {            /* after g: key(a - 1) < want */
-    for (a = g + 1;; a = q + 1, step *= 2) {
-      if (hi - a < step) { b = hi; break; }
-      q = a + step - 1;
-      if (key_at(t, q) >= want) { b = q; break; }
-    }
-  } else {                              /* at or before g: key(b) >= want */
-    for (b = g;; b = q, step *= 2) {
-      if (b - lo < step) { a = lo; break; }
-      q = b - step;
-      if (key_at(t, q) < want) { a = q + 1; break; }
-    }
+  if (lo >= hi) return;
+  if (t->kv) {
+    __builtin_prefetch(t->kv + t->cw * lo);
+    __builtin_prefetch(t->kv + t->cw * hi - 1);
+    return;
   }
-  while (a < b) {
-    size_t m = (a + b) / 2;
-    if (key_at(t, m) < want) a = m + 1; else b = m;
-  }
-  return a;
+  __builtin_prefetch(t->k32 + (lo + hi) / 2);
 }
 
 size_t ktab_find(const struct ktab *t, uint32_t k)
 {
   size_t lo, hi, end;
-  uint32_t h;
+  uint32_t h, want;
 
   if (!t->n) return t->n;
-  if (t->kv) {
-    lo = t->c12[k >> 20];
-    hi = t->c12[(k >> 20) + 1];
-    if (lo >= hi) return t->n;
-    lo = kv_search(t, k & 0xffffff, lo, hi, kv_guess(k, lo, hi));
-    return lo < hi && key_at(t, lo) == (k & 0xffffff) ? lo : t->n;
-  }
   h = k >> (32 - t->bits);
+  want = t->bits == 16 ? (k & 0xffff) : k;
   lo = t->idx[h];
   end = hi = t->idx[h + 1];
-  if (lo < hi) {                /* the value's line, with the keys' */
+  if (lo < hi && !t->kv) {      /* the value's line, with the keys' */
     if (t->vw == 1) __builtin_prefetch((const uint8_t *)t->val + lo);
     else if (t->vw == 2) __builtin_prefetch((const uint16_t *)t->val + lo);
     else __builtin_prefetch((const uint32_t *)t->val + lo);
   }
   while (lo < hi) {
     size_t m = (lo + hi) / 2;
-    if (key_at(t, m) < k) lo = m + 1; else hi = m;
+    if (key_at(t, m) < want) lo = m + 1; else hi = m;
   }
-  return lo < end && key_at(t, lo) == k ? lo : t->n;
+  return lo < end && key_at(t, lo) == want ? lo : t->n;
 }
 
 uint32_t ktab_val(const struct ktab *t, size_t i)
 {
   if (t->kv) {
     const uint8_t *c = t->kv + t->cw * i;
-    uint32_t x = c[3];
-    if (t->vw > 1) x |= (uint32_t)c[4] << 8;
-    if (t->vw > 2) x |= (uint32_t)c[5] << 16 | (uint32_t)c[6] << 24;
+    uint32_t x = c[2];
+    if (t->vw > 1) x |= (uint32_t)c[3] << 8;
+    if (t->vw > 2) x |= (uint32_t)c[4] << 16 | (uint32_t)c[5] << 24;
     return x;
   }
   if (t->vw == 1) return ((const uint8_t *)t->val)[i];
@@ -492,10 +457,8 @@ uint32_t ktab_val(const struct ktab *t, size_t i)
 
 uint32_t ktab_key(const struct ktab *t, size_t i, uint32_t k)
 {
-  if (t->kv)
-    return i < t->c12[(k >> 20) + 1] && key_at(t, i) == (k & 0xffffff);
   if (i >= t->idx[(k >> (32 - t->bits)) + 1]) return 0;
-  return key_at(t, i) == k;
+  return key_at(t, i) == (t->bits == 16 ? (k & 0xffff) : k);
 }
 
 void ktab_free(struct ktab *t)
