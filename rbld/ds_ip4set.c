@@ -17,6 +17,8 @@ struct ip4set {
   struct vec64 b[4];          /* while loading: /32, /24, /16, /8 */
   struct ktab k[4];           /* then */
   struct rrtab rr;
+  unsigned char live[4];      /* the tables not empty, in order */
+  unsigned nlive;
 };
 
 static int start(struct dataset *ds, struct dsctx *c)
@@ -199,6 +201,8 @@ static int finish(struct dataset *ds, struct dsctx *c)
     s->b[i].v = NULL;
     ds->entries += s->k[i].n;
   }
+  for (s->nlive = 0, i = 0; i < 4; i++)
+    if (s->k[i].n) s->live[s->nlive++] = (unsigned char)i;
   return 1;
 }
 
@@ -209,19 +213,22 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
     { 0xffffffffu, 0xffffff00u, 0xffff0000u, 0xff000000u };
   const struct ip4set *s = ds->d;
   char ip[16];
-  int i;
+  unsigned i;
 
   if (!qi->ip4ok) return 0;
-  /* the four tables' misses in parallel rather than one after another */
-  for (i = 0; i < 4; i++) ktab_prefetch(&s->k[i], qi->ip4 & mask[i]);
-  for (i = 0; i < 4; i++) ktab_prefetch_keys(&s->k[i], qi->ip4 & mask[i]);
-  for (i = 0; i < 4; i++) {
-    const struct ktab *t = &s->k[i];
-    uint32_t k = qi->ip4 & mask[i];
+  /* the tables' misses in parallel rather than one after another */
+  for (i = 0; i < s->nlive; i++)
+    ktab_prefetch(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
+  for (i = 0; i < s->nlive; i++)
+    ktab_prefetch_keys(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
+  /* while the cells come in: the text a TXT answer would need */
+  if (qi->tflag & QT_TXT) ip4_text(qi->ip4, ip);
+  for (i = 0; i < s->nlive; i++) {
+    const struct ktab *t = &s->k[s->live[i]];
+    uint32_t k = qi->ip4 & mask[s->live[i]];
     size_t p = ktab_find(t, k);
     if (p == t->n) continue;
     if (ktab_val(t, p) == 0) return 0;          /* excluded here */
-    if (qi->tflag & QT_TXT) ip4_text(qi->ip4, ip);
     for (; ktab_key(t, p, k); p++)
       ans_a_txt(a, qi->tflag, s->rr.v[ktab_val(t, p)], ip, ds);
     return Q_FOUND;

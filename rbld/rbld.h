@@ -23,6 +23,13 @@
 #define TXT_MAX 254          /* rbldnsd cuts expanded TXT at 254 bytes */
 #define SUBST_BASE 10        /* index of $= among the $0..$9 variables */
 
+/* Code for the rare cases of a query, kept out of the common path: a
+ * query finds the code it runs cold (the kernel's work between two
+ * queries evicts it), so every line of it the common case skips over
+ * would cost a fetch. */
+#define RARE __attribute__((cold, noinline))
+#define APART __attribute__((noinline))
+
 /* ---- memory ---- */
 struct arena {
   struct chunk *head;
@@ -143,6 +150,7 @@ struct dsctx {
   unsigned warns;
   uint32_t maxrange4;        /* 0: no limit */
   const uint8_t *def_rr;     /* default value for this file */
+  uint8_t *last_rr;          /* the last value parse_a_txt made */
   int fatal;
   char *buf;                 /* line buffer of the load */
 };
@@ -174,6 +182,9 @@ char *parse_uint(char *s, uint32_t *n);
 char *parse_dn(char *s, uint8_t *dn, unsigned *len);
 int dn_from_text(const char *s, size_t n, uint8_t *dn);
 void dn_lower(uint8_t *dn);
+/* n bytes from s to d with 'A'..'Z' lowercased; a whole wire name can
+ * go through it (its length bytes are below 'A') */
+void lower_copy(uint8_t *d, const uint8_t *s, size_t n);
 unsigned dn_len(const uint8_t *dn);
 unsigned dn_labels(const uint8_t *dn);
 size_t dn_to_text(const uint8_t *dn, char *out, size_t room);

@@ -86,8 +86,8 @@ static const char *subst_var(const struct dataset *ds, int n)
 
 /* rbldnsd's TXT template expansion: $ = the listed item, $n = variable
  * n, $$ = "$", and a base template $= that wraps every entry's text.
- * One pass, byte by byte: the pieces are a few dozen bytes, where
- * strchr, strlen and memcpy cost more in calls than in copying. */
+ * The text between two '$' goes in one copy (a byte at a time cost
+ * more than the calls). */
 unsigned txt_subst(char *out, const char *txt, const char *s0,
                    const struct dataset *ds)
 {
@@ -101,8 +101,14 @@ unsigned txt_subst(char *out, const char *txt, const char *s0,
     sx = *txt ? txt : srec;
     txt = base;
   } else sx = txt;
-  while (lp < e && (ch = *txt++)) {
-    if (ch != '$') { *lp++ = ch; continue; }
+  while (lp < e) {
+    const char *d = strchrnul(txt, '$');      /* the plain text: whole */
+    size_t n = (size_t)(d - txt);
+    if (n > (size_t)(e - lp)) n = (size_t)(e - lp);
+    memcpy(lp, txt, n);
+    lp += n;
+    if (!*d || lp >= e) break;
+    txt = d + 1;
     ch = *txt;
     if (ch == '$') { *lp++ = '$'; txt++; continue; }
     if (ch >= '0' && ch <= '9') {
@@ -134,6 +140,33 @@ void ans_a_txt(struct answer *a, unsigned tflag, const uint8_t *rr,
 
 static int digit(int c) { return c >= '0' && c <= '9'; }
 
+/* 32 nibble labels; an IPv4 address mapped into IPv6 (or 6to4) also
+ * gives its IPv4 form to the types that take those */
+static APART void qinfo_ip6(struct qinfo *qi, unsigned flags)
+{
+  const uint8_t *q = qi->dn;
+  int i;
+
+  for (i = 31; i >= 0; i--, q += 2) {
+    int c = q[1], v;
+    if (q[0] != 1) return;
+    v = digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (v < 0) return;
+    if (i & 1) qi->ip6[i / 2] = (uint8_t)((qi->ip6[i / 2] & 0xf0) | v);
+    else qi->ip6[i / 2] = (uint8_t)((qi->ip6[i / 2] & 0x0f) | v << 4);
+  }
+  qi->ip6ok = 1;
+  if (!(flags & DSTF_IP4REV)) return;
+  if (qi->ip6[0] == 0x20 && qi->ip6[1] == 0x02) {          /* 6to4 */
+    qi->ip4 = get32(qi->ip6 + 2);
+    qi->ip4ok = 1;
+  } else if (!memcmp(qi->ip6, "\0\0\0\0\0\0\0\0\0\0\377\377", 12)) {
+    qi->ip4 = get32(qi->ip6 + 12);
+    qi->ip4ok = 1;
+    qi->ip6ok = 0;
+  }
+}
+
 /* 4 decimal labels (reversed) or 32 nibble labels. */
 void qinfo_ip(struct qinfo *qi, unsigned flags)
 {
@@ -156,25 +189,7 @@ void qinfo_ip(struct qinfo *qi, unsigned flags)
     qi->ip4ok = 1;
     return;
   }
-  if (qi->nlab != 32 || qi->dnlen != 65) return;
-  for (i = 31; i >= 0; i--, q += 2) {
-    int c = q[1], v;
-    if (q[0] != 1) return;
-    v = digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (v < 0) return;
-    if (i & 1) qi->ip6[i / 2] = (uint8_t)((qi->ip6[i / 2] & 0xf0) | v);
-    else qi->ip6[i / 2] = (uint8_t)((qi->ip6[i / 2] & 0x0f) | v << 4);
-  }
-  qi->ip6ok = 1;
-  if (!(flags & DSTF_IP4REV)) return;
-  if (qi->ip6[0] == 0x20 && qi->ip6[1] == 0x02) {          /* 6to4 */
-    qi->ip4 = get32(qi->ip6 + 2);
-    qi->ip4ok = 1;
-  } else if (!memcmp(qi->ip6, "\0\0\0\0\0\0\0\0\0\0\377\377", 12)) {
-    qi->ip4 = get32(qi->ip6 + 12);
-    qi->ip4ok = 1;
-    qi->ip6ok = 0;
-  }
+  if (qi->nlab == 32 && qi->dnlen == 65) qinfo_ip6(qi, flags);
 }
 
 struct query {
@@ -203,7 +218,8 @@ static size_t skip_name(const uint8_t *q, size_t len, size_t p)
    two OPT RRs are a FORMERR; so is an RR cut off or running past the
    packet (its OPT, if any, cannot be trusted: the FORMERR goes
    without one). */
-static void parse_edns(const uint8_t *q, size_t len, struct query *k)
+static APART void parse_edns(const uint8_t *q, size_t len,
+                             struct query *k)
 {
   unsigned n = get16(q + 6) + get16(q + 8) + get16(q + 10), i;
   size_t p = k->qend;
@@ -223,9 +239,12 @@ static void parse_edns(const uint8_t *q, size_t len, struct query *k)
   if (k->formerr) k->edns = 0;
 }
 
+/* The labels are walked by their lengths first, then the whole name is
+ * copied lowercased in one go (most of a name is letters and digits,
+ * and a byte at a time was the costliest part of a reply). */
 static int parse_query(const uint8_t *q, size_t len, struct query *k)
 {
-  size_t x, p = 12, o = 0;
+  size_t x, p = 12;
 
   if (len < 17) return 0;
   x = len - 5;                           /* last place for the root */
@@ -234,23 +253,19 @@ static int parse_query(const uint8_t *q, size_t len, struct query *k)
   if (q[4] || q[5] != 1) return 0;
   k->nlab = 0;
   while (q[p]) {
-    unsigned l = q[p], j;
+    unsigned l = q[p];
     if (l > 63 || p + l + 1 > x) return 0;
-    k->lab[k->nlab++] = (unsigned)o;
-    k->dn[o++] = (uint8_t)l;
-    for (j = 1; j <= l; j++) {
-      uint8_t c = q[p + j];
-      k->dn[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-    }
+    k->lab[k->nlab++] = (unsigned)(p - 12);
     p += l + 1;
   }
-  k->dn[o++] = 0;
-  k->dnlen = (unsigned)o;
+  lower_copy(k->dn, q + 12, p - 12);
+  k->dn[p - 12] = 0;
+  k->dnlen = (unsigned)(p - 12 + 1);
   k->type = get16(q + p + 1);
   k->cls = get16(q + p + 3);
   k->qend = (unsigned)(p + 5);
   k->edns = k->formerr = 0;
-  parse_edns(q, len, k);
+  if (q[6] | q[7] | q[8] | q[9] | q[10] | q[11]) parse_edns(q, len, k);
   return 1;
 }
 
@@ -341,7 +356,7 @@ no:
   return 0;
 }
 
-static int version_req(const struct query *k, struct answer *a)
+static RARE int version_req(const struct query *k, struct answer *a)
 {
   uint8_t rd[64];
   size_t l;
@@ -379,6 +394,26 @@ static unsigned type_flag(unsigned t)
 }
 
 
+/* A dataset under an ACL's "empty" or "always listed": returns Q_*
+ * flags. */
+static RARE int ask_over(const struct dataset *ds, const struct qinfo *qi,
+                         struct answer *a)
+{
+  int wants;
+
+  if (ds->type == &dst_generic) {
+    /* as rbldnsd does (its man page says otherwise): the name exists,
+     * but the ACL hides its records */
+    struct qinfo q0 = *qi;
+    q0.tflag = 0;
+    return ds_query(ds, &q0, a);
+  }
+  if (ds->type == &dst_combined) return ds_query(ds, qi, a);
+  wants = (ds->type->flags & DSTF_IP4REV) ? qi->ip4ok :
+          (ds->type->flags & DSTF_IP6REV) ? qi->ip6ok : qi->nlab > 0;
+  return wants && a->acl_rr ? Q_ADDPEER | Q_FOUND : 0;
+}
+
 /* The datasets' part: returns Q_* flags. */
 static int ask_datasets(const struct zone *z, struct qinfo *qi,
                         struct answer *a, int over)
@@ -386,30 +421,14 @@ static int ask_datasets(const struct zone *z, struct qinfo *qi,
   int found = 0;
   unsigned i;
 
-  for (i = 0; i < z->nds; i++) {
-    const struct dataset *ds = z->ds[i];
-    int wants;
-    if (over && ds->type == &dst_generic) {
-      /* as rbldnsd does (its man page says otherwise): the name exists,
-       * but the ACL hides its records */
-      struct qinfo q0 = *qi;
-      q0.tflag = 0;
-      found |= ds_query(ds, &q0, a);
-      continue;
-    }
-    if (over && ds->type != &dst_combined) {
-      wants = (ds->type->flags & DSTF_IP4REV) ? qi->ip4ok :
-              (ds->type->flags & DSTF_IP6REV) ? qi->ip6ok : qi->nlab > 0;
-      if (wants && a->acl_rr) found |= Q_ADDPEER | Q_FOUND;
-      continue;
-    }
-    found |= ds_query(ds, qi, a);
-  }
+  for (i = 0; i < z->nds; i++)
+    found |= over ? ask_over(z->ds[i], qi, a) : ds_query(z->ds[i], qi, a);
   return found;
 }
 
-static void add_peer_answer(struct answer *a, const struct qinfo *qi,
-                            const struct peer *p)
+static RARE void add_peer_answer(struct answer *a,
+                                 const struct qinfo *qi,
+                                 const struct peer *p)
 {
   char ip[64] = "";
 
@@ -420,6 +439,18 @@ static void add_peer_answer(struct answer *a, const struct qinfo *qi,
     ip6_text((const uint8_t *)p->sa + 8, ip);
   }
   ans_a_txt(a, qi->tflag, a->acl_rr, ip, a->acl_ds);
+}
+
+/* SOA and NS of the zone itself; 0: asked for but not there */
+static RARE int apex(struct answer *a, const struct zone *z, unsigned zoff,
+                     unsigned tflag)
+{
+  if (((tflag & QT_SOA) && !add_soa(a, z, zoff, 0)) ||
+      ((tflag & QT_NS) && !add_ns(a, z, zoff, 0))) {
+    a->len = a->ans; a->an = 0;
+    return 0;
+  }
+  return 1;
 }
 
 struct ctx {
@@ -456,12 +487,8 @@ static int answer_zone(struct ctx *x, const struct zone *z)
   }
   if (z->flags & (DSTF_IP4REV | DSTF_IP6REV)) qinfo_ip(&qi, z->flags);
   if (qi.nlab == 0) {
+    if (!apex(a, z, zoff, qi.tflag)) return R_REFUSED;
     found = Q_FOUND;
-    if (((qi.tflag & QT_SOA) && !add_soa(a, z, zoff, 0)) ||
-        ((qi.tflag & QT_NS) && !add_ns(a, z, zoff, 0))) {
-      a->len = a->ans; a->an = 0;
-      return R_REFUSED;
-    }
   }
   found |= ask_datasets(z, &qi, a, acl & (Q_EMPTY | Q_ADDPEER));
   if (found & Q_ADDPEER) add_peer_answer(a, &qi, x->p);

@@ -120,7 +120,34 @@ static void t_subst(void)
     big[599] = 0;
     n = txt_subst(out, big, "", &ds);
     test_num(n, TXT_MAX, "TXT cut at 254 bytes");
+    strcpy(big + TXT_MAX - 1, "$$ and more");
+    n = txt_subst(out, big, "", &ds);
+    test_ok(n == TXT_MAX && out[n - 1] == '$', "$$ as the 254th byte");
+    strcpy(big + TXT_MAX - 1, "$ and more");
+    n = txt_subst(out, big, "1.2.3.4", &ds);
+    test_ok(n == TXT_MAX && out[n - 2] == 'x' && out[n - 1] == '1',
+            "$ cut after its first byte at 254");
   }
+}
+
+/* every byte value at every place of the word-at-a-time copy, against
+ * the byte-at-a-time rule */
+static void t_lower(void)
+{
+  uint8_t in[24], out[24];
+  unsigned b, i, n, bad = 0;
+
+  for (n = 0; n <= sizeof in; n++)
+    for (i = 0; i < n; i++)
+      for (b = 0; b < 256; b++) {
+        memset(in, 'Q', sizeof in);
+        in[i] = (uint8_t)b;
+        memset(out, 0, sizeof out);
+        lower_copy(out, in, n);
+        if (out[i] != (b >= 'A' && b <= 'Z' ? b + 32 : b) ||
+            (i > 0 && out[0] != 'q') || (n < sizeof out && out[n])) bad++;
+      }
+  test_num(bad, 0, "lower_copy: A-Z only, every byte, every place");
 }
 
 static void t_a_txt(void)
@@ -154,6 +181,20 @@ static void t_a_txt(void)
     snprintf(a, sizeof a, "%u.%u.%u.%u", rr[0], rr[1], rr[2], rr[3]);
     test_str(a, c[i].a, c[i].s);
     test_str((char *)rr + 4, c[i].txt, c[i].s);
+  }
+  {   /* a value like the one before is that one; any difference is not */
+    static const char *const v[] = { ":5:abc", ":5:abc", ":5:ab", ":6:ab",
+                                      ":6:ab", ":6:abd" };
+    static const int same[] = { 0, 1, 0, 0, 1, 0 };
+    uint8_t *rr, *prev = NULL;
+    char buf[64];
+    for (i = 0; i < sizeof v / sizeof *v; i++) {
+      strcpy(buf, v[i]);
+      if (!parse_a_txt(buf, def, &cx, &rr)) { test_ok(0, v[i]); continue; }
+      test_num(rr == prev, same[i], v[i]);
+      test_str((char *)rr + 4, v[i] + 3, v[i]);
+      prev = rr;
+    }
   }
   arena_free(&ds.ar);
 }
@@ -517,6 +558,7 @@ static void t_ktab_big(void)
   test_num(t.n, m, "ktab big: duplicates dropped");
   for (i = 0; i < m; i++) {
     uint32_t k = (uint32_t)(ref[i] >> 32);
+    size_t first = i;
     if (i && (ref[i - 1] >> 32) == k) continue;
     ktab_prefetch(&t, k);
     ktab_prefetch_keys(&t, k);
@@ -527,6 +569,8 @@ static void t_ktab_big(void)
     if (ktab_key(&t, p, k)) bad++;
     if ((i >= m || (uint32_t)(ref[i] >> 32) != k + 1) &&
         ktab_find(&t, k + 1) != t.n) bad++;
+    if ((first == 0 || (uint32_t)(ref[first - 1] >> 32) != k - 1) &&
+        ktab_find(&t, k - 1) != t.n) bad++;        /* misses either side */
     i--;
   }
   test_num(bad, 0, "ktab big: every key, every value, in order");
@@ -542,6 +586,7 @@ int main(void)
   t_ip6();
   t_time();
   t_subst();
+  t_lower();
   t_a_txt();
   setup();
   t_reply();

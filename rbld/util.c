@@ -336,6 +336,32 @@ void dn_lower(uint8_t *dn)
   }
 }
 
+/* ASCII upper case to lower, eight bytes at a time: a byte gets 0x20
+ * added when it is 'A'..'Z' and is left alone otherwise (bytes >= 0x80
+ * too, whose low seven bits may look like a letter). */
+static uint64_t lower8(uint64_t x)
+{
+  const uint64_t h = 0x8080808080808080ull, l = 0x0101010101010101ull;
+  uint64_t lo7 = x & ~h;
+  uint64_t ge_a = lo7 + l * (0x80 - 'A');       /* high bit: >= 'A' */
+  uint64_t gt_z = lo7 + l * (0x7f - 'Z');       /* high bit: > 'Z' */
+
+  return x | (((ge_a ^ gt_z) & ~x & h) >> 2);
+}
+
+void lower_copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+  uint64_t w;
+
+  for (; n >= 8; n -= 8, s += 8, d += 8) {
+    memcpy(&w, s, 8);
+    w = lower8(w);
+    memcpy(d, &w, 8);
+  }
+  for (; n; n--, s++, d++)
+    *d = (*s >= 'A' && *s <= 'Z') ? (uint8_t)(*s + 32) : *s;
+}
+
 unsigned dn_len(const uint8_t *dn)
 {
   const uint8_t *p = dn;
@@ -433,12 +459,21 @@ int parse_a_txt(char *s, const uint8_t *def, struct dsctx *c, uint8_t **rr)
   } else txt = s;
   tl = strlen(txt);
   if (tl > 255) { ds_warn(c, "TXT RR truncated to 255 bytes"); tl = 255; }
+  /* the value of the line before, again (lists often give every line
+   * the same one): shared, so the entries get one value index, the
+   * tables stay narrow and a lookup reads one value for all of them */
+  if (c->last_rr && !memcmp(c->last_rr, a, 4) &&
+      !strncmp((const char *)c->last_rr + 4, txt, tl) &&
+      !c->last_rr[4 + tl]) {
+    *rr = c->last_rr;
+    return 1;
+  }
   v = arena_alloc(&c->ds->ar, 4 + tl + 1);
   if (!v) { c->fatal = 1; return 0; }
   memcpy(v, a, 4);
   memcpy(v + 4, txt, tl);
   v[4 + tl] = 0;
-  *rr = v;
+  *rr = c->last_rr = v;
   return 1;
 }
 
