@@ -10,19 +10,11 @@ B=$IMGATE_BUILD
 D=$(t_tmpdir)
 cd "$D" || exit 1
 NOW=1700000000
-python3 - "$NOW" <<'PY'
+python3 - "$NOW" "$IMGATE_TOP/rbld/tests" <<'PY'
 import sys
 now = int(sys.argv[1])
-def lab(t):
-    return "@%016x%08x" % (2**62 + 10 + t, 123456)
-def pol(t, ip):
-    return ('%s policyd: info: decision action=reject rule=R client=%s '
-            'helo=h ptr=- sender=s@x recipient=r@y conds=- lists=- '
-            'dns=ok ms=1.000\n' % (lab(t), ip))
-def grey(t, ip):
-    return ('%s greyd: info: decision action=pass reason="Pass and '
-            'auto-whitelist IP" client=%s net=x sender=s recipient=r '
-            'helo=h ptr=p class=none\n' % (lab(t), ip))
+sys.path.insert(0, sys.argv[2])
+from harvestlines import lab, pol, grey
 f = open("log", "w")
 skip = ("0.0.0.0", "0.1.2.3", "127.0.0.1", "127.255.255.254",
         "::ffff:127.0.0.1", "::ffff:0.0.0.0", "::", "::1",

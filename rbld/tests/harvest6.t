@@ -11,19 +11,11 @@ D=$(t_tmpdir)
 cd "$D" || exit 1
 mkdir -p log/policyd log/greyd
 NOW=1700000000
-python3 - "$NOW" <<'PY'
+python3 - "$NOW" "$IMGATE_TOP/rbld/tests" <<'PY'
 import sys
 now = int(sys.argv[1])
-def lab(t):
-    return "@%016x%08x" % (2**62 + 10 + t, 123456)
-def pol(t, ip, action, rule):
-    return ('%s policyd: info: decision action=%s rule=%s client=%s helo=h '
-            'ptr=- sender=s@x recipient=r@y conds=- lists=- dns=ok '
-            'ms=1.000\n' % (lab(t), action, rule, ip))
-def grey(t, ip, reason):
-    return ('%s greyd: info: decision action=pass reason="%s" client=%s '
-            'net=x sender=s recipient=r helo=h ptr=p class=none\n'
-            % (lab(t), reason, ip))
+sys.path.insert(0, sys.argv[2])
+from harvestlines import lab, pol, grey
 old = open("log/policyd/@400000006553f0000000000000.s", "w")
 # 3 rejects two days ago: outside the 1-day window
 for i in range(3):
