@@ -114,6 +114,7 @@ struct greyd {
   struct store *st;
   unsigned long long retry_at;    /* when to reopen a failed store */
   unsigned backoff;
+  unsigned long long up_at;       /* when the store last came up */
   unsigned long ticks;
   struct batch in, work;
   char logbuf[8192];              /* decision lines of this round */
@@ -231,6 +232,10 @@ static void store_down(struct greyd *g, const char *what)
 {
   struct logline l;
 
+  /* the back-off starts again only after a minute up: a store that
+   * opens but fails again at once (a full map) is not retried every
+   * second */
+  if (g->up_at && now_usec() - g->up_at >= 60000000ULL) g->backoff = 1;
   log_start(&l, "warning", "store");
   log_str(&l, "state", "down");
   log_str(&l, "kind", g->st ? store_kind(g->st) : "-");
@@ -255,7 +260,7 @@ static void store_up(struct greyd *g)
                      (unsigned)settings[S_SYNC_INTERVAL].num, 0, why,
                      sizeof why);
   if (!g->st) { store_down(g, why); return; }
-  g->backoff = 1;
+  g->up_at = now_usec();
   log_start(&l, "info", "store");
   log_str(&l, "state", "up");
   log_str(&l, "kind", store_kind(g->st));
@@ -740,6 +745,7 @@ static void run_slice(struct greyd *g, struct batch *b, size_t lo,
     drop_overwritten(b, m);
     if (store_commit(g->st, b->items, m) < 0)
       store_down(g, store_error(g->st));
+
   }
   for (j = 0; !g->st && j < m; j++)
     b->rs[b->idx[j]] = R_STORE, b->ages[b->idx[j]] = 0;

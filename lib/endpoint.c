@@ -108,9 +108,10 @@ static int unix_live(const char *path)
 {
   int fd = dial_unix(path);
 
-  if (fd < 0) return 0;
-  close(fd);
-  return 1;
+  if (fd >= 0) { close(fd); return 1; }
+  /* a datagram or seqpacket socket refuses a stream: someone else's
+   * (syslog's /dev/log, say), live, no leftover of ours */
+  return errno == EPROTOTYPE;
 }
 
 /* What lstat found at a unix path, for the message that refuses it. */

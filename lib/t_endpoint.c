@@ -165,6 +165,33 @@ static void test_dial(void)
 
 /* A port taken by a listener is refused to a second one (no
  * SO_REUSEPORT: two servers would split the clients). */
+/* A live datagram socket at the path (syslog's, say) is someone else's:
+ * refused, not removed (the stream probe once took it for a leftover). */
+static void test_datagram_kept(const char *dir)
+{
+  struct sockaddr_un sun;
+  struct endpoint e;
+  struct stat before, after;
+  char spec[256];
+  const char *what = "";
+  int dfd = socket(AF_UNIX, SOCK_DGRAM, 0), lfd;
+
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  snprintf(sun.sun_path, sizeof sun.sun_path, "%s/dgram", dir);
+  test_ok(dfd >= 0 && bind(dfd, (struct sockaddr *)&sun, sizeof sun) == 0
+          && stat(sun.sun_path, &before) == 0, "a datagram socket bound");
+  snprintf(spec, sizeof spec, "unix:%s", sun.sun_path);
+  endpoint_parse(spec, &e);
+  errno = 0;
+  lfd = endpoint_listen(&e, 0600, &what);
+  test_ok(lfd == -1 && errno == EADDRINUSE
+          && stat(sun.sun_path, &after) == 0 && after.st_ino == before.st_ino,
+          "a live datagram socket is not taken over: EADDRINUSE, kept");
+  close(dfd);
+  unlink(sun.sun_path);
+}
+
 static void test_tcp_twice(void)
 {
   unsigned port = 0;
@@ -218,6 +245,7 @@ static void test_listen(void)
   close(cfd);
   close(lfd);
   unlink(e.path);
+  test_datagram_kept(dir);
   test_tcp_twice();
   snprintf(spec, sizeof spec, "unix:%s/no/such/dir", dir);
   endpoint_parse(spec, &e);

@@ -24,3 +24,17 @@ t_match "$(grep -c 'store state=up' "$GD_DIR/full.log")" \
 t_match "$(gd_req "$GD_DIR/full.sock" 192.0.2.99 unknown x a@example.org \
             b@example.com)" '^action=(DUNNO|DEFER_IF_PERMIT)' \
   "greyd still answers"
+# a store that opens but cannot be written (the map stays full: the
+# test clock stands still, nothing expires) is retried after 1, 2, 4
+# seconds, not every second: the back-off starts again only after a
+# commit works (it was reset at each open: "retry=1" twice a second)
+i=0
+while [ "$(grep -c 'store state=down' "$GD_DIR/full.log")" -lt 3 ] &&
+      [ $i -lt 80 ]; do
+  greyd-load -u "$GD_DIR/full.sock" -c 1 -n 200 -s $((i + 100)) -t 10 \
+    > /dev/null
+  sleep 0.1; i=$((i + 1))
+done
+t_eq "$(sed -n 's/.*store state=down.* retry=\([0-9]*\).*/\1/p' \
+        "$GD_DIR/full.log" | head -3 | paste -sd' ')" "1 2 4" \
+  "a store that stays full is retried after 1, 2, 4 seconds"

@@ -61,7 +61,8 @@ rbld_files() {
     files=${spec#*:}; files=${files#*:}
     for f in $(echo "$files" | tr , ' '); do
       case $f in /*|*/*) continue ;; esac
-      [ -e "$r/$f" ] && continue
+      # a link (dangling too) is the site's: never written through
+      [ -e "$r/$f" ] || [ -L "$r/$f" ] && continue
       if [ -f "$TOP/conf/rbld/$f" ]; then cp "$TOP/conf/rbld/$f" "$r/$f"
       else : > "$r/$f"; fi
       chmod 644 "$r/$f"
