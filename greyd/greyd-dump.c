@@ -35,7 +35,7 @@ static struct setting settings[S_COUNT] = {
   [S_DELAY] = { "DELAY", SET_SECONDS, "300", 1, 86400, 0, 0 },
   [S_V4] = { "IPV4_CIDR", SET_UINT, "24", 8, 32, 0, 0 },
   [S_V6] = { "IPV6_CIDR", SET_UINT, "64", 16, 128, 0, 0 },
-  [S_DELIM] = { "RECIPIENT_DELIMITER", SET_STRING, "+", 0, 8, 0, 0 },
+  [S_DELIM] = { "RECIPIENT_DELIMITER", SET_STRING0, "+", 0, 8, 0, 0 },
   [S_RETRY_WINDOW] = { "RETRY_WINDOW", SET_SECONDS, "2d", 60, 3024000, 0, 0 },
   [S_MAX_AGE] = { "MAX_AGE", SET_SECONDS, "35d", 3600, 31536000, 0, 0 },
   [S_AWL_MAX_AGE] = { "AWL_MAX_AGE", SET_SECONDS, "35d", 3600, 31536000, 0, 0 },
@@ -253,9 +253,6 @@ int main(int argc, char **argv)
 
   log_init("greyd-dump");
   settings_load(settings, S_COUNT);
-  /* empty is none, as for greyd (settings_load takes it as unset) */
-  if ((spec = getenv("RECIPIENT_DELIMITER")) && !*spec)
-    settings[S_DELIM].str = "";
   if (argc > 1 && !strcmp(argv[1], "--expire")) {
     expire = 1;
     argv[1] = argv[0];

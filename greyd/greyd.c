@@ -49,8 +49,8 @@ static struct setting settings[S_COUNT] = {
   [S_AWL_INTERVAL] = { "AWL_INTERVAL", SET_SECONDS, "1h", 0, 86400, 0, 0 },
   [S_IPV4_CIDR] = { "IPV4_CIDR", SET_UINT, "24", 8, 32, 0, 0 },
   [S_IPV6_CIDR] = { "IPV6_CIDR", SET_UINT, "64", 16, 128, 0, 0 },
-  [S_DELIMITER] = { "RECIPIENT_DELIMITER", SET_STRING, "+", 0, 8, 0, 0 },
-  [S_SUSPICIOUS] = { "SUSPICIOUS", SET_STRING, "any", 0, 200, 0, 0 },
+  [S_DELIMITER] = { "RECIPIENT_DELIMITER", SET_STRING0, "+", 0, 8, 0, 0 },
+  [S_SUSPICIOUS] = { "SUSPICIOUS", SET_STRING0, "any", 0, 200, 0, 0 },
   [S_TEXT] = { "GREYLIST_TEXT", SET_STRING,
                "Greylisted, please try again in %s seconds", 0, 400, 0, 0 },
   [S_PREPEND] = { "PREPEND", SET_BOOL, "no", 0, 1, 0, 0 },
@@ -300,9 +300,7 @@ static void copy(char *dst, size_t room, const char *src)
   dst[n] = 0;
 }
 
-/* One X-Greylist header per message, not one per recipient: the
- * connection remembers the Postfix instance (message) it was last
- * given.  Returns 1 when this message has none yet. */
+/* The connection's state, made at first need (NULL: out of memory). */
 static struct cstate *cstate(struct conn *c)
 {
   struct cstate *cs = conn_data(c);
@@ -311,6 +309,9 @@ static struct cstate *cstate(struct conn *c)
   return cs;
 }
 
+/* One X-Greylist header per message, not one per recipient: the
+ * connection remembers the Postfix instance (message) it was last
+ * given.  Returns 1 when this message has none yet. */
 static int first_prepend(struct conn *c, const char *instance)
 {
   struct cstate *cs = cstate(c);
@@ -534,13 +535,18 @@ static void pass_now(struct greyd *g, struct conn *c,
   answer(g, c, why, 0, "");
 }
 
-/* DUNNO without a decision line (a request greyd does not judge). */
-static void dunno_now(struct greyd *g, struct conn *c)
+static void write_dunno(struct conn *c)
 {
   char out[64];
 
-  if (held_behind(c) && batch_add(&g->in, c, K_PLAIN)) return;
   conn_write(c, out, policy_format(out, sizeof out, "DUNNO", NULL));
+}
+
+/* DUNNO without a decision line (a request greyd does not judge). */
+static void dunno_now(struct greyd *g, struct conn *c)
+{
+  if (held_behind(c) && batch_add(&g->in, c, K_PLAIN)) return;
+  write_dunno(c);
 }
 
 /* The static answers; returns R_COUNT when the store must decide. */
@@ -677,11 +683,10 @@ static void reply(struct greyd *g, const struct pend *p, enum reason r,
                   uint32_t age)
 {
   struct cstate *cs = conn_data(p->c);
-  char out[64];
 
   if (cs && cs->held) cs->held--;
   if (p->kind == K_PLAIN)
-    conn_write(p->c, out, policy_format(out, sizeof out, "DUNNO", NULL));
+    write_dunno(p->c);
   else
     answer(g, p->c, r, age, p->instance);
 }
@@ -745,7 +750,6 @@ static void run_slice(struct greyd *g, struct batch *b, size_t lo,
     drop_overwritten(b, m);
     if (store_commit(g->st, b->items, m) < 0)
       store_down(g, store_error(g->st));
-
   }
   for (j = 0; !g->st && j < m; j++)
     b->rs[b->idx[j]] = R_STORE, b->ages[b->idx[j]] = 0;
@@ -880,19 +884,15 @@ static void set_up(struct greyd *g)
   store_up(g);
 }
 
-/* What settings_load cannot tell: an empty SUSPICIOUS (taken as unset,
- * it would greylist every suspicious client, while its writer meant
- * some other list or none), an empty RECIPIENT_DELIMITER (documented
- * as none, taken as unset it was +), and a STORE that names no store. */
+/* What settings_load cannot tell: an empty SUSPICIOUS (taken as the
+ * default, it would greylist every suspicious client, while its writer
+ * meant some other list or none), and a STORE that names no store. */
 static void check_settings(void)
 {
-  const char *t = getenv("SUSPICIOUS"), *why;
+  const char *why;
   char text[256];
 
-  if ((why = getenv("RECIPIENT_DELIMITER")) && !*why)
-    settings[S_DELIMITER].str = "";
-
-  if (t && !*t)
+  if (!*settings[S_SUSPICIOUS].str)
     die_msg(EXIT_PERM, "setting SUSPICIOUS= is empty (any, always or "
             "a list such as PTRNUL,HELO_IP)", NULL);
   if ((why = store_spec_bad(settings[S_STORE].str))) {

@@ -97,6 +97,7 @@ int setting_parse(struct setting *s, const char *t, const char **why)
     if (parse_bool(t, &v) < 0) { *why = "is not yes or no"; return -1; }
     break;
   case SET_STRING:
+  case SET_STRING0:
     if (strlen(t) > cap) { *why = "is too long"; return -1; }
     s->str = t;
     return 0;
@@ -136,7 +137,7 @@ void settings_load(struct setting *tab, size_t n)
 
     s->num = 0;
     s->str = NULL;
-    if (!t || !*t) t = s->def;
+    if (!t || (!*t && s->type != SET_STRING0)) t = s->def;
     if (!t) continue;
     if (setting_parse(s, t, &why) < 0) bad(s, t, why);
   }

@@ -17,6 +17,7 @@ enum setting_type {
   SET_SECONDS,  /* number with optional s, m, h, d or w suffix */
   SET_BOOL,     /* 0/1, yes/no, true/false, on/off */
   SET_STRING,   /* any text up to max bytes (max 0: 4096) */
+  SET_STRING0,  /* the same, but set empty it is empty, not the default */
   SET_OCTAL     /* file mode, e.g. 0660, within [min, max] */
 };
 

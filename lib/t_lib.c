@@ -62,6 +62,25 @@ static void test_seconds(void)
   }
 }
 
+
+/* Set empty, a SET_STRING takes its default and a SET_STRING0 stays
+ * empty (greyd's RECIPIENT_DELIMITER= means none, SUSPICIOUS= is an
+ * error its daemon can see). */
+static void test_settings_empty(void)
+{
+  struct setting t[2] = {
+    { "T_LIB_EMPTY", SET_STRING, "+", 0, 8, 0, 0 },
+    { "T_LIB_EMPTY", SET_STRING0, "+", 0, 8, 0, 0 },
+  };
+
+  setenv("T_LIB_EMPTY", "", 1);
+  settings_load(t, 2);
+  test_str(t[0].str, "+", "SET_STRING set empty takes the default");
+  test_str(t[1].str, "", "SET_STRING0 set empty stays empty");
+  unsetenv("T_LIB_EMPTY");
+  settings_load(t, 2);
+  test_str(t[1].str, "+", "SET_STRING0 unset takes the default");
+}
 static void test_settings(void)
 {
   struct setting s = { "DELAY", SET_SECONDS, "300", 1, 86400, 0, NULL };
@@ -87,6 +106,7 @@ static void test_settings(void)
   s.name = "T_LIB_UNSET";
   settings_load(&s, 1);
   test_num((long long)s.num, 300, "settings_load applies the default");
+  test_settings_empty();
 }
 
 /* A control character anywhere is refused, whatever the type; spaces
