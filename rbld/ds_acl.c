@@ -118,5 +118,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_acl = {
-  "acl", 0, start, line, finish, query, release, NULL
+  "acl", 0, start, line, finish, query, release, NULL, NULL
 };

@@ -147,7 +147,7 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
   const struct combined *cb = ds->d;
   const struct subzone *best = NULL;
   struct qinfo sq;
-  uint8_t rel[DN_MAX + 1];
+  uint8_t rel[DN_MAX + 4];           /* qinfo_ip reads 3 bytes past */
   unsigned i, off;
   int found = 0;
 
@@ -166,7 +166,7 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
   sq.nlab = qi->nlab - best->nlab;
   for (off = 0, i = 0; i < sq.nlab; i++) off += qi->dn[off] + 1u;
   memcpy(rel, qi->dn, off);
-  rel[off] = 0;
+  memset(rel + off, 0, 4);
   sq.dn = rel;
   sq.dnlen = off + 1;
   if (best->flags) qinfo_ip(&sq, best->flags);
@@ -188,5 +188,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_combined = {
-  "combined", 0, start, line, finish, query, release, NULL
+  "combined", 0, start, line, finish, query, release, NULL, NULL
 };

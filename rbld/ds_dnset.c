@@ -289,6 +289,30 @@ static int answer_all(const struct dataset *ds, const uint8_t *r,
   return Q_FOUND;
 }
 
+/* step 0: the exact name's slot; step 1: the record that slot points
+ * to, when its tag says it may be the name (the wildcard parents' slots
+ * are left to query(), which asks for them all before reading any) */
+static void prefetch(const struct dataset *ds, struct qinfo *qi, int step)
+{
+  const struct dnset *s = ds->d;
+  uint32_t hv, x;
+
+  if (!s->p.slot || !qi->nlab || qi->nlab > s->p.maxlab ||
+      qi->nlab < s->p.minlab) return;
+  if (!qi->dnhash_ok) {
+    qi->dnhash = hash(qi->dn, qi->dnlen - 1);
+    qi->dnhash_ok = 1;
+  }
+  hv = qi->dnhash;
+  if (step == 0) {
+    __builtin_prefetch(&s->p.slot[hv & s->p.mask]);
+    return;
+  }
+  x = s->p.slot[hv & s->p.mask];
+  if (x && (x & ~s->p.omask) == tag(&s->p, hv))
+    __builtin_prefetch(s->blob + (x & s->p.omask) - 1);
+}
+
 static int query(const struct dataset *ds, const struct qinfo *qi,
                  struct answer *a)
 {
@@ -303,8 +327,8 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
    * misses overlap instead of following one another */
   plain = s->p.slot && nlab <= s->p.maxlab && nlab >= s->p.minlab;
   if (plain) {
-    hp = hash(dn, len0);
-    __builtin_prefetch(&s->p.slot[hp & s->p.mask]);
+    hp = qi->dnhash_ok ? qi->dnhash : hash(dn, len0);
+    if (!qi->prefetched) __builtin_prefetch(&s->p.slot[hp & s->p.mask]);
   }
   wdn = dn; wlen0 = len0; wlab = nlab;
   if (s->w.slot && s->w.minlab != LAB_MAX) {
@@ -344,5 +368,6 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_dnset = {
-  "dnset", 0, start, line, finish, query, release, NULL
+  "dnset", 0, start, line, finish, query, release, NULL,
+  prefetch
 };

@@ -159,5 +159,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_generic = {
-  "generic", 0, start, line, finish, query, release, NULL
+  "generic", 0, start, line, finish, query, release, NULL, NULL
 };

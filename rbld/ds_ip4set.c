@@ -206,21 +206,38 @@ static int finish(struct dataset *ds, struct dsctx *c)
   return 1;
 }
 
+static const uint32_t mask[4] =
+  { 0xffffffffu, 0xffffff00u, 0xffff0000u, 0xff000000u };
+
+static void prefetch(const struct dataset *ds, struct qinfo *qi, int step)
+{
+  const struct ip4set *s = ds->d;
+  unsigned i;
+
+  if (!qi->ip4ok) return;
+  for (i = 0; i < s->nlive; i++) {
+    const struct ktab *t = &s->k[s->live[i]];
+    if (step == 0) ktab_prefetch(t, qi->ip4 & mask[s->live[i]]);
+    else ktab_prefetch_keys(t, qi->ip4 & mask[s->live[i]]);
+  }
+}
+
 static int query(const struct dataset *ds, const struct qinfo *qi,
                  struct answer *a)
 {
-  static const uint32_t mask[4] =
-    { 0xffffffffu, 0xffffff00u, 0xffff0000u, 0xff000000u };
   const struct ip4set *s = ds->d;
   char ip[16];
   unsigned i;
 
   if (!qi->ip4ok) return 0;
-  /* the tables' misses in parallel rather than one after another */
-  for (i = 0; i < s->nlive; i++)
-    ktab_prefetch(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
-  for (i = 0; i < s->nlive; i++)
-    ktab_prefetch_keys(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
+  /* the tables' misses in parallel rather than one after another (a
+   * batch's queries have had theirs asked for already) */
+  if (!qi->prefetched) {
+    for (i = 0; i < s->nlive; i++)
+      ktab_prefetch(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
+    for (i = 0; i < s->nlive; i++)
+      ktab_prefetch_keys(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
+  }
   /* while the cells come in: the text a TXT answer would need */
   if (qi->tflag & QT_TXT) ip4_text(qi->ip4, ip);
   for (i = 0; i < s->nlive; i++) {
@@ -248,5 +265,6 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_ip4set = {
-  "ip4set", DSTF_IP4REV, start, line, finish, query, release, bulk
+  "ip4set", DSTF_IP4REV, start, line, finish, query, release, bulk,
+  prefetch
 };

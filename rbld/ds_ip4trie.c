@@ -54,5 +54,5 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
 
 const struct dstype dst_ip4trie = {
   "ip4trie", DSTF_IP4REV, trie_start, line, trie_finish, query,
-  trie_release, NULL
+  trie_release, NULL, NULL
 };

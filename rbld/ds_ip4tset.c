@@ -71,5 +71,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_ip4tset = {
-  "ip4tset", DSTF_IP4REV, start, line, finish, query, release, NULL
+  "ip4tset", DSTF_IP4REV, start, line, finish, query, release, NULL, NULL
 };

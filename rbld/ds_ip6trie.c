@@ -38,5 +38,5 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
 
 const struct dstype dst_ip6trie = {
   "ip6trie", DSTF_IP6REV, trie_start, line, trie_finish, query,
-  trie_release, NULL
+  trie_release, NULL, NULL
 };

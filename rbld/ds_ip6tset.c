@@ -125,5 +125,5 @@ static void release(struct dataset *ds)
 }
 
 const struct dstype dst_ip6tset = {
-  "ip6tset", DSTF_IP6REV, start, line, finish, query, release, NULL
+  "ip6tset", DSTF_IP6REV, start, line, finish, query, release, NULL, NULL
 };

@@ -71,6 +71,9 @@ struct qinfo {
   int ip4ok, ip6ok;
   uint32_t ip4;
   uint8_t ip6[16];
+  int prefetched;            /* the datasets' prefetch steps were run */
+  int dnhash_ok;             /* dnhash is dnset's hash of dn */
+  uint32_t dnhash;
 };
 void qinfo_ip(struct qinfo *qi, unsigned flags);
 
@@ -110,6 +113,10 @@ struct dstype {
    * next line then goes to line()); sets c->fatal when out of memory */
   size_t (*bulk)(struct dataset *ds, struct dsctx *c, const char *p,
                  const char *end);
+  /* optional: asks for what query() will read, without waiting for it;
+   * step 0 what the query alone tells, step 1 what step 0 fetched
+   * points to */
+  void (*prefetch)(const struct dataset *ds, struct qinfo *qi, int step);
 };
 extern const struct dstype dst_ip4set, dst_ip4tset, dst_dnset, dst_ip4trie,
   dst_ip6trie, dst_ip6tset, dst_generic, dst_combined, dst_acl;
@@ -204,6 +211,31 @@ struct peer { const struct sockaddr *sa; socklen_t len; };
 size_t reply(const struct zoneset *zs, const uint8_t *q, size_t qlen,
              uint8_t *out, size_t room, int tcp, const struct peer *p,
              int *zi, int *rcode);
+
+/* The same in three steps, for a batch: reply_prepare reads each query
+ * and asks for the first memory its lookups will read, reply_prefetch
+ * for the next, and reply_answer answers.  The lookups' cache misses
+ * (one or two from main memory each) then overlap across the batch
+ * instead of following one another.  q stays where it was throughout. */
+struct query {
+  uint8_t dn[DN_MAX + 1];    /* the question's name, lowercased */
+  uint8_t rel[DN_MAX + 4];   /* its labels below the zone, as a name,
+                                then three 0 bytes (see qinfo_ip) */
+  uint8_t lab[LAB_MAX];      /* offset of each label in dn */
+  unsigned dnlen, nlab;
+  unsigned type, cls, qend;
+  int parsed, edns, ednsver, formerr;
+  unsigned udpsize;
+  const struct zone *z;      /* its zone, if it gets that far */
+  int zi;
+  struct qinfo qi;           /* what the zone's datasets are asked */
+};
+void reply_prepare(const struct zoneset *zs, const uint8_t *q, size_t qlen,
+                   struct query *k);
+void reply_prefetch(struct query *k);
+size_t reply_answer(const struct zoneset *zs, struct query *k,
+                    const uint8_t *q, uint8_t *out, size_t room, int tcp,
+                    const struct peer *p, int *zi, int *rcode);
 
 /* ---- zones (zone.c) ---- */
 struct zone {

@@ -167,39 +167,42 @@ static APART void qinfo_ip6(struct qinfo *qi, unsigned flags)
   }
 }
 
-/* 4 decimal labels (reversed) or 32 nibble labels. */
+/* 4 decimal labels (reversed) or 32 nibble labels.  qi->dn must have
+ * three bytes after its final 0 that may be read. */
 void qinfo_ip(struct qinfo *qi, unsigned flags)
 {
   const uint8_t *q = qi->dn;
   uint32_t ip = 0, o;
-  int i, j;
+  unsigned bad = 0;
+  int i;
 
   qi->ip4ok = qi->ip6ok = 0;
   if (qi->nlab == 4) {
+    /* each label's three possible values computed and the one its
+     * length says taken, bad digits gathered in one flag: a random
+     * address's label lengths would defeat a branch predictor.  The
+     * bytes read past a short label are still inside dn (4 labels of
+     * at most 3 digits, then its final 0, in DN_MAX + 1 bytes). */
+#pragma GCC unroll 4
     for (i = 0; i < 4; i++, q += *q + 1) {
-      if (*q < 1 || *q > 3) return;
-      for (o = 0, j = 1; j <= *q; j++) {
-        if (!digit(q[j])) return;
-        o = o * 10 + (uint32_t)(q[j] - '0');
-      }
-      if (o > 255) return;
+      unsigned l = *q, d0 = q[1] - 48u, d1 = q[2] - 48u, d2 = q[3] - 48u;
+      uint32_t v[4];
+      v[0] = d0;
+      v[1] = d0 * 10 + d1;
+      v[2] = v[1] * 10 + d2;
+      v[3] = 0;
+      o = v[(l - 1) & 3];
+      bad |= (l - 1 > 2) | (d0 > 9) | ((l > 1) & (d1 > 9)) |
+             ((l > 2) & (d2 > 9)) | (o > 255);
       ip |= o << (8 * i);
     }
+    if (bad) return;
     qi->ip4 = ip;
     qi->ip4ok = 1;
     return;
   }
   if (qi->nlab == 32 && qi->dnlen == 65) qinfo_ip6(qi, flags);
 }
-
-struct query {
-  uint8_t dn[DN_MAX + 1];      /* lowercased */
-  unsigned dnlen, nlab;
-  unsigned lab[LAB_MAX];       /* offset of each label in dn */
-  unsigned type, cls, qend;
-  int edns, ednsver, formerr;
-  unsigned udpsize;
-};
 
 /* Skips one name in a packet; 0 when malformed. */
 static size_t skip_name(const uint8_t *q, size_t len, size_t p)
@@ -255,7 +258,7 @@ static int parse_query(const uint8_t *q, size_t len, struct query *k)
   while (q[p]) {
     unsigned l = q[p];
     if (l > 63 || p + l + 1 > x) return 0;
-    k->lab[k->nlab++] = (unsigned)(p - 12);
+    k->lab[k->nlab++] = (uint8_t)(p - 12);
     p += l + 1;
   }
   lower_copy(k->dn, q + 12, p - 12);
@@ -415,7 +418,7 @@ static RARE int ask_over(const struct dataset *ds, const struct qinfo *qi,
 }
 
 /* The datasets' part: returns Q_* flags. */
-static int ask_datasets(const struct zone *z, struct qinfo *qi,
+static int ask_datasets(const struct zone *z, const struct qinfo *qi,
                         struct answer *a, int over)
 {
   int found = 0;
@@ -465,8 +468,8 @@ static int answer_zone(struct ctx *x, const struct zone *z)
 {
   const struct query *k = x->k;
   struct answer *a = x->a;
+  const struct qinfo *qi = &k->qi;
   unsigned zoff = 12 + k->lab[k->nlab - z->nlab];
-  struct qinfo qi;
   int found = 0, acl = 0;
 
   if (x->zs->gacl) acl |= acl_check(x->zs->gacl, x->p, a);
@@ -474,24 +477,12 @@ static int answer_zone(struct ctx *x, const struct zone *z)
   if (acl & Q_IGNORE) return -1;
   if (!z->loaded) return R_SERVFAIL;
   if (acl & Q_REFUSE) return R_REFUSED;
-  memset(&qi, 0, sizeof qi);
-  qi.dn = k->dn;
-  qi.nlab = k->nlab - z->nlab;
-  qi.dnlen = (qi.nlab ? k->lab[qi.nlab] : 0) + 1;
-  qi.tflag = type_flag(k->type);
-  {   /* the labels below the zone, as their own name */
-    static __thread uint8_t rel[DN_MAX + 1];
-    memcpy(rel, k->dn, qi.dnlen - 1);
-    rel[qi.dnlen - 1] = 0;
-    qi.dn = rel;
-  }
-  if (z->flags & (DSTF_IP4REV | DSTF_IP6REV)) qinfo_ip(&qi, z->flags);
-  if (qi.nlab == 0) {
-    if (!apex(a, z, zoff, qi.tflag)) return R_REFUSED;
+  if (qi->nlab == 0) {
+    if (!apex(a, z, zoff, qi->tflag)) return R_REFUSED;
     found = Q_FOUND;
   }
-  found |= ask_datasets(z, &qi, a, acl & (Q_EMPTY | Q_ADDPEER));
-  if (found & Q_ADDPEER) add_peer_answer(a, &qi, x->p);
+  found |= ask_datasets(z, qi, a, acl & (Q_EMPTY | Q_ADDPEER));
+  if (found & Q_ADDPEER) add_peer_answer(a, qi, x->p);
   if (!(found & Q_FOUND)) {
     add_soa(a, z, zoff, 1);
     return R_NXDOMAIN;
@@ -523,53 +514,112 @@ static size_t finish(struct answer *a, const struct query *k, int rcode,
   return a->len;
 }
 
-size_t reply(const struct zoneset *zs, const uint8_t *q, size_t qlen,
-             uint8_t *out, size_t room, int tcp, const struct peer *p,
-             int *zi, int *rcode)
+/* What the zone's datasets are asked: the labels below the zone, as
+ * their own name, and the address they spell, if any. */
+static void set_qinfo(struct query *k, const struct zone *z)
 {
-  struct query k;
+  struct qinfo *qi = &k->qi;
+
+  memset(qi, 0, sizeof *qi);
+  qi->nlab = k->nlab - z->nlab;
+  qi->dnlen = (qi->nlab ? k->lab[qi->nlab] : 0) + 1u;
+  qi->tflag = type_flag(k->type);
+  if (qi->dnlen <= 32) memcpy(k->rel, k->dn, 32);  /* one size: inlined */
+  else memcpy(k->rel, k->dn, qi->dnlen - 1);
+  memset(k->rel + qi->dnlen - 1, 0, 4);
+  qi->dn = k->rel;
+  if (z->flags & (DSTF_IP4REV | DSTF_IP6REV)) qinfo_ip(qi, z->flags);
+}
+
+static void prefetch_step(struct query *k, int step)
+{
+  const struct zone *z = k->z;
+  unsigned i;
+
+  if (!z || !z->loaded) return;
+  for (i = 0; i < z->nds; i++)
+    if (z->ds[i]->type->prefetch)
+      z->ds[i]->type->prefetch(z->ds[i], &k->qi, step);
+}
+
+/* The zone is looked for only where reply_answer will want it: past
+ * the checks that answer without one, in the same order. */
+void reply_prepare(const struct zoneset *zs, const uint8_t *q, size_t qlen,
+                   struct query *k)
+{
+  k->z = NULL;
+  k->zi = -1;
+  k->parsed = parse_query(q, qlen, k);
+  if (!k->parsed || (q[2] & F1_BAD) || k->formerr ||
+      (k->edns && k->ednsver) || (k->cls != C_IN && k->cls != C_ANY) ||
+      !type_flag(k->type)) return;
+  if (!(k->z = find_zone(zs, k, &k->zi))) return;
+  set_qinfo(k, k->z);
+  prefetch_step(k, 0);
+}
+
+void reply_prefetch(struct query *k)
+{
+  prefetch_step(k, 1);
+  k->qi.prefetched = 1;
+}
+
+size_t reply_answer(const struct zoneset *zs, struct query *k,
+                    const uint8_t *q, uint8_t *out, size_t room, int tcp,
+                    const struct peer *p, int *zi, int *rcode)
+{
   struct answer a;
   struct ctx x;
-  const struct zone *z;
   int rc, aa;
 
   *zi = -1;
   *rcode = -1;
-  if (!parse_query(q, qlen, &k) || room < k.qend + 11 || room < 512)
-    return 0;
+  if (!k->parsed || room < k->qend + 11 || room < 512) return 0;
   memset(&a, 0, sizeof a);
   a.buf = out;
-  memcpy(out, q, k.qend);
-  a.len = a.ans = k.qend;
+  memcpy(out, q, k->qend);
+  a.len = a.ans = k->qend;
   if (tcp) a.lim = room < 65535 ? room : 65535;
-  else if (k.edns) {
-    a.lim = k.udpsize < 512 ? 512 : k.udpsize;
+  else if (k->edns) {
+    a.lim = k->udpsize < 512 ? 512 : k->udpsize;
     if (a.lim > UDP_MAX) a.lim = UDP_MAX;
     if (a.lim > room) a.lim = room;
   } else a.lim = 512;
-  if (k.edns) a.lim -= 11;
+  if (k->edns) a.lim -= 11;
   out[2] = (uint8_t)((q[2] & ~F1_TC) | F1_QR);
   out[3] = 0;
   if (q[2] & F1_BAD) {
     out[2] = F1_QR;
     rc = R_NOTIMP; aa = 0;
-  } else if (k.formerr) {
+  } else if (k->formerr) {
     rc = R_FORMERR; aa = 0;
-  } else if (k.edns && k.ednsver) {
+  } else if (k->edns && k->ednsver) {
     rc = 16; aa = 0;                         /* BADVERS */
-  } else if (k.cls != C_IN && k.cls != C_ANY) {
-    rc = version_req(&k, &a) ? R_OK : R_REFUSED; aa = 0;
-  } else if (!type_flag(k.type)) {
+  } else if (k->cls != C_IN && k->cls != C_ANY) {
+    rc = version_req(k, &a) ? R_OK : R_REFUSED; aa = 0;
+  } else if (!type_flag(k->type)) {
     rc = R_NOTIMP; aa = 0;
-  } else if (!(z = find_zone(zs, &k, zi))) {
+  } else if (!k->z) {
     rc = R_REFUSED; aa = 0;
   } else {
-    x.zs = zs; x.k = &k; x.a = &a; x.p = p;
+    *zi = k->zi;
+    x.zs = zs; x.k = k; x.a = &a; x.p = p;
     out[2] |= F1_AA;
-    rc = answer_zone(&x, z);
+    rc = answer_zone(&x, k->z);
     if (rc < 0) return 0;
-    aa = k.cls == C_IN && (rc == R_OK || rc == R_NXDOMAIN);
+    aa = k->cls == C_IN && (rc == R_OK || rc == R_NXDOMAIN);
   }
   *rcode = rc;
-  return finish(&a, &k, rc, aa);
+  return finish(&a, k, rc, aa);
+}
+
+size_t reply(const struct zoneset *zs, const uint8_t *q, size_t qlen,
+             uint8_t *out, size_t room, int tcp, const struct peer *p,
+             int *zi, int *rcode)
+{
+  struct query k;
+
+  reply_prepare(zs, q, qlen, &k);
+  reply_prefetch(&k);
+  return reply_answer(zs, &k, q, out, room, tcp, p, zi, rcode);
 }

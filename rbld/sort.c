@@ -434,11 +434,33 @@ size_t ktab_find(const struct ktab *t, uint32_t k)
     else if (t->vw == 2) __builtin_prefetch((const uint16_t *)t->val + lo);
     else __builtin_prefetch((const uint32_t *)t->val + lo);
   }
-  while (lo < hi) {
-    size_t m = (lo + hi) / 2;
-    if (key_at(t, m) < want) lo = m + 1; else hi = m;
+  if (lo == hi) return t->n;
+  /* halving without a branch on the comparison (a conditional move):
+   * random keys make each step's outcome a coin toss, which a branch
+   * predictor loses half the time */
+  if (t->kv) {
+    const uint8_t *kv = t->kv;
+    size_t cw = t->cw, n = hi - lo;
+    while (n > 1) {
+      size_t half = n / 2;
+      const uint8_t *c = kv + cw * (lo + half);
+      lo = (uint32_t)(c[0] | c[1] << 8) < want ? lo + half : lo;
+      n -= half;
+    }
+    lo += key_at(t, lo) < want;
+    return lo < end && key_at(t, lo) == want ? lo : t->n;
   }
-  return lo < end && key_at(t, lo) == want ? lo : t->n;
+  {
+    const uint32_t *k32 = t->k32;
+    size_t n = hi - lo;
+    while (n > 1) {
+      size_t half = n / 2;
+      lo = k32[lo + half] < want ? lo + half : lo;
+      n -= half;
+    }
+    lo += k32[lo] < want;
+    return lo < end && k32[lo] == want ? lo : t->n;
+  }
 }
 
 uint32_t ktab_val(const struct ktab *t, size_t i)

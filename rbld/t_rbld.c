@@ -150,6 +150,85 @@ static void t_lower(void)
   test_num(bad, 0, "lower_copy: A-Z only, every byte, every place");
 }
 
+/* ip4_text against printf, every octet value in every place */
+static void t_ip4_text(void)
+{
+  char got[16], want[16];
+  unsigned o, i, bad = 0;
+
+  for (i = 0; i < 4; i++)
+    for (o = 0; o < 256; o++) {
+      uint32_t a = 0x01020304u & ~(0xffu << (8 * i)), x;
+      a |= o << (8 * i);
+      x = a;
+      snprintf(want, sizeof want, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255,
+               (x >> 8) & 255, x & 255);
+      if (strcmp(ip4_text(a, got), want)) bad++;
+    }
+  test_str(ip4_text(0xffffffffu, got), "255.255.255.255",
+           "ip4_text: the longest form");
+  test_str(ip4_text(0, got), "0.0.0.0", "ip4_text: the shortest");
+  test_num(bad, 0, "ip4_text: every octet in every place as printf");
+}
+
+/* the plain reading of one label of a reversed address: 1 to 3 digits,
+ * at most 255 */
+static int ref_octet(const char *s, uint32_t *o)
+{
+  size_t n = strlen(s), i;
+
+  if (n < 1 || n > 3) return 0;
+  for (*o = 0, i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    *o = *o * 10 + (uint32_t)(s[i] - '0');
+  }
+  return *o <= 255;
+}
+
+/* qinfo_ip against that reading, for names of four labels taken from
+ * edge cases (lengths 1 to 4, leading zeros, 255/256, a letter or a
+ * byte just outside the digits in each place) */
+static void t_qinfo_ip(void)
+{
+  static const char *lab[] = {
+    "0", "1", "9", "10", "99", "100", "199", "255", "256", "300", "999",
+    "01", "001", "000", "0000", "1a", "a1", "a", "1/", ":1", "25:",
+    "2555", "12345", "/", "x", "1.", "9:9" };
+  const unsigned nl = sizeof lab / sizeof *lab;
+  unsigned a, b, c, d, bad = 0, ok = 0;
+
+  for (a = 0; a < nl; a++) for (b = 0; b < nl; b += 3)
+  for (c = 0; c < nl; c += 2) for (d = 0; d < nl; d++) {
+    const char *l[4] = { lab[a], lab[b], lab[c], lab[d] };
+    uint8_t dn[DN_MAX + 4];
+    struct qinfo qi;
+    uint32_t want = 0, o = 0;
+    unsigned i, n = 0;
+    int good = 1;
+
+    memset(dn, 0x55, sizeof dn);          /* junk after the name */
+    for (i = 0; i < 4; i++) {
+      size_t len = strlen(l[i]);
+      dn[n++] = (uint8_t)len;
+      memcpy(dn + n, l[i], len);
+      n += (unsigned)len;
+      if (!ref_octet(l[i], &o)) good = 0;
+      want |= o << (8 * i);
+    }
+    dn[n] = 0;
+    memset(dn + n + 1, 0, 3);
+    memset(&qi, 0, sizeof qi);
+    qi.dn = dn;
+    qi.dnlen = n + 1;
+    qi.nlab = 4;
+    qinfo_ip(&qi, DSTF_IP4REV);
+    if (qi.ip4ok != good || (good && qi.ip4 != want)) bad++;
+    ok += good;
+  }
+  test_ok(ok > 1000, "qinfo_ip: enough good addresses among the cases");
+  test_num(bad, 0, "qinfo_ip: four labels read as the plain rule says");
+}
+
 static void t_a_txt(void)
 {
   static const struct { const char *s; int ok; const char *a, *txt; } c[] = {
@@ -334,6 +413,39 @@ static void t_reply(void)
   n = mkq(q, "4.3.2.1.other.example", 1, 0, 0);
   len = ask(q, n, out, 0, &rc);
   test_ok(len && rc == 5 && !(out[2] & 0x04), "out of zone: REFUSED, no AA");
+}
+
+/* A batch (every query prepared, then every prefetch step, then every
+ * answer) gives each query the bytes reply() gives it alone. */
+static void t_batch(void)
+{
+  static const struct { const char *name; unsigned type; int edns; } c[] = {
+    { "4.3.2.1.bl.example", 1, 0 }, { "4.3.2.1.BL.EXAMPLE", 16, 0 },
+    { "9.9.9.9.bl.example", 1, 1 }, { "1.0.0.50.bl.example", 16, 1 },
+    { "1.0.0.50.bl.example", 16, 0 }, { "bl.example", 6, 0 },
+    { "x.4.3.2.1.bl.example", 1, 0 }, { "4.3.2.1.other.example", 1, 0 },
+    { "04.003.2.1.bl.example", 255, 0 }, { "4.3.2.256.bl.example", 1, 0 },
+    { "4.3.2.1.bl.example", 2, 2 }, { "4.3.2.1.bl.example", 99, 0 },
+  };
+  enum { N = sizeof c / sizeof *c };
+  static uint8_t q[N][600], out[65536], one[65536];
+  static struct query k[N];
+  size_t n[N], len, len1;
+  unsigned i, bad = 0;
+  int zi, rc, zi1, rc1;
+
+  for (i = 0; i < N; i++)
+    n[i] = mkq(q[i], c[i].name, c[i].type, c[i].edns, 1232);
+  q[N - 1][2] |= 0x80;                      /* a response: no reply */
+  for (i = 0; i < N; i++) reply_prepare(zs, q[i], n[i], &k[i]);
+  for (i = 0; i < N; i++) reply_prefetch(&k[i]);
+  for (i = 0; i < N; i++) {
+    len = reply_answer(zs, &k[i], q[i], out, 4096, 0, NULL, &zi, &rc);
+    len1 = reply(zs, q[i], n[i], one, 4096, 0, NULL, &zi1, &rc1);
+    if (len != len1 || memcmp(out, one, len) || zi != zi1 || rc != rc1)
+      bad++;
+  }
+  test_num(bad, 0, "batched replies equal single ones, 12 kinds of query");
 }
 
 /* malformed packets: no reply, never a crash */
@@ -587,9 +699,12 @@ int main(void)
   t_time();
   t_subst();
   t_lower();
+  t_ip4_text();
+  t_qinfo_ip();
   t_a_txt();
   setup();
   t_reply();
+  t_batch();
   t_malformed();
   t_bigtable();
   t_bulk();

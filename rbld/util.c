@@ -349,17 +349,27 @@ static uint64_t lower8(uint64_t x)
   return x | (((ge_a ^ gt_z) & ~x & h) >> 2);
 }
 
+/* The last word of a name of 8 bytes or more overlaps the one before
+ * it (the same bytes lowercased twice), so no byte-by-byte tail is left
+ * whose length the branch predictor would have to guess. */
 void lower_copy(uint8_t *d, const uint8_t *s, size_t n)
 {
   uint64_t w;
+  size_t i;
 
-  for (; n >= 8; n -= 8, s += 8, d += 8) {
-    memcpy(&w, s, 8);
-    w = lower8(w);
-    memcpy(d, &w, 8);
+  if (n < 8) {
+    for (; n; n--, s++, d++)
+      *d = (*s >= 'A' && *s <= 'Z') ? (uint8_t)(*s + 32) : *s;
+    return;
   }
-  for (; n; n--, s++, d++)
-    *d = (*s >= 'A' && *s <= 'Z') ? (uint8_t)(*s + 32) : *s;
+  for (i = 0; i + 8 < n; i += 8) {
+    memcpy(&w, s + i, 8);
+    w = lower8(w);
+    memcpy(d + i, &w, 8);
+  }
+  memcpy(&w, s + n - 8, 8);
+  w = lower8(w);
+  memcpy(d + n - 8, &w, 8);
 }
 
 unsigned dn_len(const uint8_t *dn)
@@ -394,18 +404,25 @@ size_t dn_to_text(const uint8_t *dn, char *out, size_t room)
 }
 
 /* dotted quad, by hand: this runs for every TXT answer */
+/* Each octet's three digits and the dot after it are made as one
+ * 32-bit word, shifted past the leading zeros and stored whole: no
+ * branch on how many digits an octet has (a random address's lengths
+ * are what a branch predictor cannot learn).  buf needs 16 bytes. */
 char *ip4_text(uint32_t a, char *buf)
 {
   char *p = buf;
   int i;
 
   for (i = 24; i >= 0; i -= 8) {
-    unsigned o = (a >> i) & 255;
-    if (o >= 100) *p++ = (char)('0' + o / 100);
-    if (o >= 10) *p++ = (char)('0' + o / 10 % 10);
-    *p++ = (char)('0' + o % 10);
-    *p++ = i ? '.' : 0;
+    uint32_t o = (a >> i) & 255, w;
+    unsigned len = 1 + (o >= 10) + (o >= 100);
+    w = ('0' + o / 100) | ('0' + o / 10 % 10) << 8 |
+        ('0' + o % 10) << 16 | (uint32_t)'.' << 24;
+    w >>= 8 * (3 - len);
+    memcpy(p, &w, 4);
+    p += len + 1;
   }
+  p[-1] = 0;
   return buf;
 }
 
