@@ -407,7 +407,9 @@ size_t dn_to_text(const uint8_t *dn, char *out, size_t room)
 /* Each octet's three digits and the dot after it are made as one
  * 32-bit word, shifted past the leading zeros and stored whole: no
  * branch on how many digits an octet has (a random address's lengths
- * are what a branch predictor cannot learn).  buf needs 16 bytes. */
+ * are what a branch predictor cannot learn).  The word is built for a
+ * little-endian store; a big-endian machine swaps it first.  buf needs
+ * 16 bytes. */
 char *ip4_text(uint32_t a, char *buf)
 {
   char *p = buf;
@@ -419,6 +421,9 @@ char *ip4_text(uint32_t a, char *buf)
     w = ('0' + o / 100) | ('0' + o / 10 % 10) << 8 |
         ('0' + o % 10) << 16 | (uint32_t)'.' << 24;
     w >>= 8 * (3 - len);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);     /* the first digit in the first byte */
+#endif
     memcpy(p, &w, 4);
     p += len + 1;
   }
