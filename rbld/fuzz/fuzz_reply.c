@@ -1,6 +1,7 @@
 /* fuzz_reply.c - libFuzzer harness for rbld's packet parser and reply
  * builder: every input is a query packet, answered over UDP and over
- * TCP against zones of several types.  Built with clang
+ * TCP against zones of several types, and in a batch with its prefixes
+ * as the UDP worker answers.  Built with clang
  * -fsanitize=fuzzer,address,undefined by rbld/tests/fuzz.t. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,61 @@ static void setup(void)
   rmdir(dir);
 }
 
+/* The worker's way (rbld.c prepare_group): a group of packets is
+ * prepared, prefetched, then answered, in slots that keep what earlier
+ * groups left there; each answer must be the one reply() gives the
+ * packet alone.  The group: the input, half of it (a cut name or OPT),
+ * and the inputs before it, each a copy of its own length so that a
+ * read past its end is caught. */
+#define GROUP 16
+#define KEPT (GROUP - 2)
+static uint8_t *kept[KEPT];
+static size_t keptlen[KEPT];
+
+static uint8_t *copy(const uint8_t *d, size_t n)
+{
+  uint8_t *c = malloc(n ? n : 1);
+
+  if (!c) abort();
+  memcpy(c, d, n);
+  return c;
+}
+
+static void batch(const uint8_t *data, size_t size, const struct peer *p)
+{
+  static struct query qs[GROUP];
+  static unsigned turn;
+  static uint8_t o1[4096], o2[4096];
+  const uint8_t *pk[GROUP];
+  size_t len[GROUP], l1, l2;
+  unsigned n = 0, j, b = turn % GROUP;
+  int z1, z2, r1, r2;
+
+  len[n] = size;
+  pk[n++] = copy(data, size);
+  len[n] = size / 2;
+  pk[n++] = copy(data, size / 2);
+  for (j = 0; j < KEPT; j++)
+    if (kept[(turn + j) % KEPT]) {
+      len[n] = keptlen[(turn + j) % KEPT];
+      pk[n++] = kept[(turn + j) % KEPT];
+    }
+  for (j = 0; j < n; j++)
+    reply_prepare(zs, pk[j], len[j], &qs[(b + j) % GROUP]);
+  for (j = 0; j < n; j++) reply_prefetch(&qs[(b + j) % GROUP]);
+  for (j = 0; j < n; j++) {
+    l1 = reply_answer(zs, &qs[(b + j) % GROUP], pk[j], o1, sizeof o1, 0,
+                      p, &z1, &r1);
+    l2 = reply(zs, pk[j], len[j], o2, sizeof o2, 0, p, &z2, &r2);
+    if (l1 != l2 || z1 != z2 || r1 != r2 || memcmp(o1, o2, l1)) abort();
+  }
+  free((void *)pk[1]);
+  free(kept[turn % KEPT]);           /* the input replaces the oldest */
+  kept[turn % KEPT] = (uint8_t *)pk[0];
+  keptlen[turn % KEPT] = size;
+  turn++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,5 +142,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (len > (size_t)qlim) abort();
   len = reply(zs, data, size, out, 65535, 1, &p, &zi, &rc);
   if (len > 65535) abort();
+  batch(data, size, &p);
   return 0;
 }
