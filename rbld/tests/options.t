@@ -5,7 +5,8 @@
 # not served), $MAXRANGE4 given as a count.
 T=$(dirname "$0")
 B=${IMGATE_BUILD:-build}
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-options.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-options.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 cd "$D" || exit 1
 Q="python3 $T/dnsq.py"

@@ -7,7 +7,8 @@
 # not repeated while the broken file stays the same.
 T=$(dirname "$0")
 B=${IMGATE_BUILD:-build}
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-reload.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-reload.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 cd "$D" || exit 1
 Q="python3 $T/dnsq.py"
