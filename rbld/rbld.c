@@ -73,8 +73,8 @@ static struct {
 static void usage(void)
 {
   die_msg(EXIT_PERM, "usage: rbld -b addr[/port] [-u user[:group]] "
-          "[-r root] [-w dir] [-t def:min:max] [-c check] [-e] [-n] "
-          "[-a] [-p pidfile] [-s statsfile] [-l logfile] [-W workers] "
+          "[-r root] [-w dir] [-t def:min:max] [-c check] [-enaACqv] "
+          "[-p pidfile] [-s statsfile] [-l logfile] [-W workers] "
           "zone:type:file[,file...] ...", NULL);
 }
 
