@@ -302,6 +302,22 @@ static int read_lines(struct dataset *ds, gzFile gz, struct dsctx *c)
   return 1;
 }
 
+void fstamp_set(struct fstamp *f, const struct stat *st)
+{
+  f->mtime = st->st_mtime;
+  f->nsec = st->st_mtim.tv_nsec;
+  f->size = st->st_size;
+  f->ino = st->st_ino;
+  f->dev = st->st_dev;
+}
+
+int fstamp_same(const struct fstamp *f, const struct stat *st)
+{
+  return f->mtime == st->st_mtime && f->nsec == st->st_mtim.tv_nsec &&
+         f->size == st->st_size && f->ino == st->st_ino &&
+         f->dev == st->st_dev;
+}
+
 static int same_file(const struct stat *a, const struct stat *b)
 {
   return a->st_mtime == b->st_mtime && a->st_size == b->st_size &&
@@ -347,10 +363,7 @@ static int load_file(struct dataset *ds, unsigned i, struct dsctx *c)
     ok = 0;
   }
   close(fd);
-  ds->st[i].mtime = st0.st_mtime;
-  ds->st[i].size = st0.st_size;
-  ds->st[i].ino = st0.st_ino;
-  ds->st[i].dev = st0.st_dev;
+  fstamp_set(&ds->st[i], &st0);
   ds->st[i].ok = ok;
   if (st0.st_mtime > ds->stamp) ds->stamp = st0.st_mtime;
   return ok;
@@ -414,9 +427,7 @@ int ds_changed(const struct dataset *ds)
 
   for (i = 0; i < ds->nfile; i++) {
     if (stat(ds->file[i], &st) < 0) return 1;
-    if (st.st_mtime != ds->st[i].mtime || st.st_size != ds->st[i].size ||
-        st.st_ino != ds->st[i].ino || st.st_dev != ds->st[i].dev)
-      return 1;
+    if (!fstamp_same(&ds->st[i], &st)) return 1;
   }
   return 0;
 }

@@ -73,8 +73,8 @@ static struct {
 static void usage(void)
 {
   die_msg(EXIT_PERM, "usage: rbld -b addr[/port] [-u user[:group]] "
-          "[-r root] [-w dir] [-t def:min:max] [-c check] [-e] [-n] "
-          "[-a] [-p pidfile] [-s statsfile] [-l logfile] [-W workers] "
+          "[-r root] [-w dir] [-t def:min:max] [-c check] [-enaACqv] "
+          "[-p pidfile] [-s statsfile] [-l logfile] [-W workers] "
           "zone:type:file[,file...] ...", NULL);
 }
 
@@ -290,6 +290,7 @@ static int tcp_answer(struct tconn *c, struct worker *w)
     zs = hold(w);
     len = reply(zs, c->in + 2, qlen, c->out + 2, 65535, 1, &p, &zi, &rc);
     count(w->st, zs, zi, rc, qlen, len);
+    if (G.logfd >= 0 && len) query_log(c->in + 2, qlen, p.sa, rc, len);
     atomic_store(&w->inuse, NULL);
     memmove(c->in, c->in + 2 + qlen, c->have - 2 - qlen);
     c->have -= 2 + qlen;

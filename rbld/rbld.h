@@ -127,7 +127,13 @@ struct soa {
   uint8_t *odn, *pdn;        /* wire names */
 };
 
-struct fstamp { time_t mtime; off_t size; ino_t ino; dev_t dev; int ok; };
+/* A file as stat(2) saw it.  The nanoseconds count: a file rewritten in
+ * place within one second, to the same size, is still a change. */
+struct fstamp { time_t mtime; long nsec; off_t size; ino_t ino; dev_t dev;
+                int ok; };
+struct stat;
+void fstamp_set(struct fstamp *f, const struct stat *st);
+int fstamp_same(const struct fstamp *f, const struct stat *st);
 
 struct dataset {
   const struct dstype *type;

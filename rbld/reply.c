@@ -14,6 +14,8 @@ enum { R_OK = 0, R_FORMERR = 1, R_SERVFAIL = 2, R_NXDOMAIN = 3,
 #define F1_AA 0x04
 #define F1_TC 0x02
 #define F1_BAD 0x7e                      /* opcode, AA, TC */
+#define F1_OPCODE 0x78
+#define F1_RD 0x01
 #define EDNS_OUR_SIZE 1232
 #define UDP_MAX 4096
 
@@ -589,7 +591,10 @@ size_t reply_answer(const struct zoneset *zs, struct query *k,
   out[2] = (uint8_t)((q[2] & ~F1_TC) | F1_QR);
   out[3] = 0;
   if (q[2] & F1_BAD) {
-    out[2] = F1_QR;
+    /* RFC 1035 4.1.1: the opcode is copied into the response; a client
+     * (dig, a NOTIFY sender) drops a reply whose opcode differs.
+     * rbldnsd clears it. */
+    out[2] = (uint8_t)(F1_QR | (q[2] & (F1_OPCODE | F1_RD)));
     rc = R_NOTIMP; aa = 0;
   } else if (k->formerr) {
     rc = R_FORMERR; aa = 0;

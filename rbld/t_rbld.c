@@ -406,7 +406,12 @@ static void t_reply(void)
   n = mkq(q, "4.3.2.1.bl.example", 1, 0, 0);
   q[2] |= 0x28;                                  /* opcode 5 */
   len = ask(q, n, out, 0, &rc);
-  test_ok(len && rc == 4 && out[2] == 0x80, "opcode UPDATE: NOTIMP");
+  test_ok(len && rc == 4 && out[2] == 0xa9,
+          "opcode UPDATE: NOTIMP, opcode and RD echoed");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 0, 0);
+  q[2] |= 0x02;                                  /* TC in a query */
+  len = ask(q, n, out, 0, &rc);
+  test_ok(len && rc == 4 && out[2] == 0x81, "TC in a query: NOTIMP");
   n = mkq(q, "4.3.2.1.bl.example", 252, 0, 0);
   len = ask(q, n, out, 0, &rc);
   test_ok(len && rc == 4, "AXFR: NOTIMP");

@@ -96,9 +96,7 @@ static int same_failure(const struct slot *sl)
   for (i = 0; i < p->nfile; i++) {
     int ok = stat(p->file[i], &st) == 0;
     if (ok != sl->failed[i].ok) return 0;
-    if (ok && (st.st_mtime != sl->failed[i].mtime ||
-               st.st_size != sl->failed[i].size ||
-               st.st_ino != sl->failed[i].ino)) return 0;
+    if (ok && !fstamp_same(&sl->failed[i], &st)) return 0;
   }
   return 1;
 }
@@ -114,9 +112,7 @@ static void remember_failure(struct slot *sl)
   for (i = 0; i < p->nfile; i++) {
     sl->failed[i].ok = stat(p->file[i], &st) == 0;
     if (!sl->failed[i].ok) continue;
-    sl->failed[i].mtime = st.st_mtime;
-    sl->failed[i].size = st.st_size;
-    sl->failed[i].ino = st.st_ino;
+    fstamp_set(&sl->failed[i], &st);
   }
 }
 

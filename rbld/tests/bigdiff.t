@@ -11,7 +11,8 @@ T=$(cd "$(dirname "$0")" && pwd)
 B=${IMGATE_BUILD:-build}
 command -v rbldnsd >/dev/null ||
   { echo "skip - big differential: no rbldnsd"; exit 0; }
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-bigdiff.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-bigdiff.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 cd "$D" || exit 1
 python3 - <<'EOF' || { echo "not ok - big data"; exit 1; }

@@ -14,7 +14,8 @@
 T=$(dirname "$0")
 B=${IMGATE_BUILD:-build}
 command -v rbldnsd >/dev/null || { echo "skip - differential: no rbldnsd"; exit 0; }
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-diff.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-diff.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 python3 "$T/gendata.py" "$D" > "$D/nq" || { echo "not ok - gendata"; exit 1; }
 cd "$D" || exit 1

@@ -5,7 +5,8 @@
 TOP=${IMGATE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SECS=${RBLD_FUZZ_SECONDS:-20}
 command -v clang >/dev/null || { echo "skip - fuzz: no clang"; exit 0; }
-W=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-fuzz.XXXXXX")
+W=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-fuzz.XXXXXX") && [ -n "$W" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 SRC="rbld/fuzz/fuzz_reply.c rbld/util.c rbld/load.c rbld/sort.c rbld/ptab.c
   rbld/reply.c rbld/zone.c rbld/ds_ip4set.c rbld/ds_ip4tset.c rbld/ds_dnset.c
   rbld/ds_ip4trie.c rbld/ds_ip6trie.c rbld/ds_ip6tset.c rbld/ds_generic.c

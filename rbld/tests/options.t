@@ -5,7 +5,8 @@
 # not served), $MAXRANGE4 given as a count.
 T=$(dirname "$0")
 B=${IMGATE_BUILD:-build}
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-options.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-options.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 cd "$D" || exit 1
 Q="python3 $T/dnsq.py"
@@ -61,3 +62,7 @@ $Q ask 127.0.0.1:5405 4.3.2.1.A.example TXT > /dev/null
 sleep 0.2
 ok "-l logs each query (inside the chroot)" \
   "grep -q '127.0.0.1 4.3.2.1.A.example type16 class1: rcode0/' jail/qlog"
+$Q ask 127.0.0.1:5405 4.3.2.1.a.example A +tcp > /dev/null
+sleep 0.2
+ok "-l logs queries over TCP too" \
+  "grep -q '127.0.0.1 4.3.2.1.a.example type1 class1: rcode0/' jail/qlog"

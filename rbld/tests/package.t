@@ -6,7 +6,8 @@
 TOP=${IMGATE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$TOP/rbld/tests
 B=${IMGATE_BUILD:-build}
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-package.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-package.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 cd "$D" || exit 1
 ok() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fi; }

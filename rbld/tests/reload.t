@@ -7,7 +7,8 @@
 # not repeated while the broken file stays the same.
 T=$(dirname "$0")
 B=${IMGATE_BUILD:-build}
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-reload.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-reload.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 cd "$D" || exit 1
 Q="python3 $T/dnsq.py"
@@ -147,3 +148,21 @@ sleep 0.8
 ok "whole gzip loads" "ask 6.0.0.20.bl.example A | grep -q 'A 127.0.0.2' &&
    ask 1.2.3.30.bl.example A | grep -q 'A 127.0.0.2' &&
    grep -q 'loaded dataset=ip4set:bl entries=20054 warnings=0' rbld2.log"
+
+# a file rewritten in place (same inode), to the same size, within the
+# second of its last change is still a change: rbld compares the
+# nanoseconds of its time too (rbldnsd, comparing seconds, misses it
+# until the file changes again)
+{ base; echo "20.0.0.7"; } | put bl
+touch -m -d '@1800000000.100000000' bl
+kill -HUP $P
+sleep 0.5
+ok "in place: first version loaded" \
+  "ask 7.0.0.20.bl.example A | grep -q 'A 127.0.0.2'"
+{ base; echo "20.0.0.8"; } > bl
+touch -m -d '@1800000000.200000000' bl
+kill -HUP $P
+sleep 0.5
+ok "in place, same size and second: new version loaded" \
+  "ask 8.0.0.20.bl.example A | grep -q 'A 127.0.0.2' &&
+   ask 7.0.0.20.bl.example A | grep -q rcode=3"

@@ -4,7 +4,8 @@
 # (no reply, server keeps answering), version.bind, stats and pid file.
 T=$(dirname "$0")
 B=${IMGATE_BUILD:-build}
-D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-server.XXXXXX")
+D=$(mktemp -d "${IMGATE_TESTLOGS:-/tmp}/rbld-server.XXXXXX") && [ -n "$D" ] ||
+  { echo "not ok - a folder of its own"; exit 1; }
 chmod 755 "$D"
 mkdir "$D/root"
 chmod 755 "$D/root"
