@@ -517,15 +517,34 @@ static void check_now(int first)
   snapshot_swap(zs);
 }
 
+/* The statistics line: the time, then zone:queries:ok:nxdomain:in:out
+ * for each zone and "*" for all.  Its buffer is sized for the zones
+ * (names and six numbers of at most 20 digits each), so no zone is
+ * ever cut off however many there are. */
+static char *stats_buf(size_t *size)
+{
+  size_t n = 160;                  /* the time, " *:" and five numbers */
+  unsigned z;
+
+  for (z = 0; z < G.cfg.nz; z++) n += strlen(G.cfg.z[z].name) + 6 * 21 + 2;
+  *size = n;
+  return malloc(n);
+}
+
 static void write_stats(int fd)
 {
-  struct zoneset *zs = atomic_load(&G.snap);
-  char buf[8192];
-  size_t o;
+  char *buf = NULL;
+  size_t o = 0, size = 0;
   unsigned z, i;
   struct stats tot = { 0, 0, 0, 0, 0, 0 };
 
-  o = (size_t)snprintf(buf, sizeof buf, "%lu", (unsigned long)time(NULL));
+  if (fd >= 0) {
+    if (!(buf = stats_buf(&size))) {
+      warn_msg("out of memory writing statistics", NULL);
+      return;
+    }
+    o = (size_t)snprintf(buf, size, "%lu", (unsigned long)time(NULL));
+  }
   for (z = 0; z <= G.cfg.nz; z++) {
     struct stats s = { 0, 0, 0, 0, 0, 0 };
     for (i = 0; i < G.nw + 1; i++) {
@@ -536,8 +555,8 @@ static void write_stats(int fd)
     tot.q += s.q; tot.ok += s.ok; tot.nxd += s.nxd;
     tot.bin += s.bin; tot.bout += s.bout;
     if (z == G.cfg.nz) break;
-    if (fd >= 0 && o < sizeof buf - 200)
-      o += (size_t)snprintf(buf + o, sizeof buf - o,
+    if (fd >= 0)
+      o += (size_t)snprintf(buf + o, size - o,
                             " %s:%llu:%llu:%llu:%llu:%llu",
                             G.cfg.z[z].name, s.q, s.ok, s.nxd, s.bin, s.bout);
     if (fd < 0) {
@@ -551,12 +570,12 @@ static void write_stats(int fd)
       log_end(&l);
     }
   }
-  (void)zs;
   if (fd >= 0) {
-    o += (size_t)snprintf(buf + o, sizeof buf - o,
+    o += (size_t)snprintf(buf + o, size - o,
                           " *:%llu:%llu:%llu:%llu:%llu\n",
                           tot.q, tot.ok, tot.nxd, tot.bin, tot.bout);
     (void)!write(fd, buf, o);
+    free(buf);
   }
 }
 
