@@ -169,8 +169,8 @@ static APART void qinfo_ip6(struct qinfo *qi, unsigned flags)
   }
 }
 
-/* 4 decimal labels (reversed) or 32 nibble labels.  qi->dn must have
- * three bytes after its final 0 that may be read. */
+/* 4 decimal labels (reversed) or 32 nibble labels.  qi->dn must have a
+ * readable byte after its final 0 (see below). */
 void qinfo_ip(struct qinfo *qi, unsigned flags)
 {
   const uint8_t *q = qi->dn;
@@ -182,9 +182,9 @@ void qinfo_ip(struct qinfo *qi, unsigned flags)
   if (qi->nlab == 4) {
     /* each label's three possible values computed and the one its
      * length says taken, bad digits gathered in one flag: a random
-     * address's label lengths would defeat a branch predictor.  The
-     * bytes read past a short label are still inside dn (4 labels of
-     * at most 3 digits, then its final 0, in DN_MAX + 1 bytes). */
+     * address's label lengths would defeat a branch predictor.  The 3
+     * bytes read after a label's length are the labels after it, or
+     * for the last one its final 0 and at most one byte past it. */
 #pragma GCC unroll 4
     for (i = 0; i < 4; i++, q += *q + 1) {
       unsigned l = *q, d0 = q[1] - 48u, d1 = q[2] - 48u, d2 = q[3] - 48u;

@@ -429,12 +429,12 @@ size_t ktab_find(const struct ktab *t, uint32_t k)
   want = t->bits == 16 ? (k & 0xffff) : k;
   lo = t->idx[h];
   end = hi = t->idx[h + 1];
-  if (lo < hi && !t->kv) {      /* the value's line, with the keys' */
+  if (lo == hi) return t->n;
+  if (!t->kv) {                 /* the value's line, with the keys' */
     if (t->vw == 1) __builtin_prefetch((const uint8_t *)t->val + lo);
     else if (t->vw == 2) __builtin_prefetch((const uint16_t *)t->val + lo);
     else __builtin_prefetch((const uint32_t *)t->val + lo);
   }
-  if (lo == hi) return t->n;
   /* halving without a branch on the comparison (a conditional move):
    * random keys make each step's outcome a coin toss, which a branch
    * predictor loses half the time */

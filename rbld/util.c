@@ -403,11 +403,11 @@ size_t dn_to_text(const uint8_t *dn, char *out, size_t room)
   return o;
 }
 
-/* dotted quad, by hand: this runs for every TXT answer */
-/* Each octet's three digits and the dot after it are made as one
- * 32-bit word, shifted past the leading zeros and stored whole: no
- * branch on how many digits an octet has (a random address's lengths
- * are what a branch predictor cannot learn).  The word is built for a
+/* The dotted quad, for every TXT answer of an address.  Each octet's
+ * three digits and the dot after it are made as one 32-bit word,
+ * shifted past the leading zeros and stored whole: no branch on how
+ * many digits an octet has (a random address's lengths are what a
+ * branch predictor cannot learn).  The word is built for a
  * little-endian store; a big-endian machine swaps it first.  buf needs
  * 16 bytes. */
 char *ip4_text(uint32_t a, char *buf)
