@@ -300,14 +300,13 @@ static int query(const struct dataset *ds, const struct qinfo *qi,
     for (i = 0; i < s->nlive; i++)
       ktab_prefetch_keys(&s->k[s->live[i]], qi->ip4 & mask[s->live[i]]);
   }
-  /* while the cells come in: the text a TXT answer would need */
-  if (qi->tflag & QT_TXT) ip4_text(qi->ip4, ip);
   for (i = 0; i < s->nlive; i++) {
     const struct ktab *t = &s->k[s->live[i]];
     uint32_t k = qi->ip4 & mask[s->live[i]];
     size_t p = ktab_find(t, k);
     if (p == t->n) continue;
     if (ktab_val(t, p) == 0) return 0;          /* excluded here */
+    if (qi->tflag & QT_TXT) ip4_text(qi->ip4, ip);
     for (; ktab_key(t, p, k); p++)
       ans_a_txt(a, qi->tflag, s->rr.v[ktab_val(t, p)], ip, ds);
     return Q_FOUND;

@@ -259,6 +259,10 @@ struct zone {
   uint8_t *const *ns;
   unsigned nns;
   uint32_t nsttl;
+  /* the authority records (SOA; NS), written once per snapshot as a
+   * reply carries them, each owner a pointer to offset 12 */
+  uint8_t *auth;
+  unsigned auth_soa, auth_ns;        /* bytes of each, one after other */
 };
 struct zoneset {
   struct zone *z;
@@ -266,6 +270,8 @@ struct zoneset {
   struct dataset *gacl;
   time_t now;
 };
+/* z's authority records for its snapshot (reply.c); 0: out of memory */
+int zone_auth_build(struct zone *z);
 extern const char *version_text;   /* NULL: refuse version.bind */
 
 /* ---- helpers for the sorted-array types (sort.c) ---- */

@@ -3,6 +3,7 @@
  * the unit tests drive it directly.  The answers follow rbldnsd's
  * (section 1.5 of the notes); where rbld is better on purpose (TC bit
  * and TCP, OPT in replies to EDNS queries) the comments say so. */
+#include <stdlib.h>
 #include <string.h>
 #include "rbld.h"
 
@@ -88,8 +89,8 @@ static const char *subst_var(const struct dataset *ds, int n)
 
 /* rbldnsd's TXT template expansion: $ = the listed item, $n = variable
  * n, $$ = "$", and a base template $= that wraps every entry's text.
- * The text between two '$' goes in one copy (a byte at a time cost
- * more than the calls). */
+ * The text between two '$', and each value put in, goes in one copy (a
+ * byte at a time cost more than the calls). */
 unsigned txt_subst(char *out, const char *txt, const char *s0,
                    const struct dataset *ds)
 {
@@ -122,7 +123,10 @@ unsigned txt_subst(char *out, const char *txt, const char *s0,
       }
     } else if (ch == '=') { si = sx; txt++; }
     else si = srec;
-    while (lp < e && *si) *lp++ = *si++;
+    n = strlen(si);
+    if (n > (size_t)(e - lp)) n = (size_t)(e - lp);
+    memcpy(lp, si, n);
+    lp += n;
   }
   return (unsigned)(lp - out);
 }
@@ -361,6 +365,49 @@ no:
   return 0;
 }
 
+/* The zone's authority records, once for its snapshot: what add_soa
+ * and add_ns would write, owned by a pointer to offset 12 that each
+ * reply moves to where its question has the zone's name.  0 when out
+ * of memory. */
+int zone_auth_build(struct zone *z)
+{
+  struct answer a;
+  size_t room = 0;
+  unsigned i;
+
+  z->auth = NULL;
+  z->auth_soa = z->auth_ns = 0;
+  if (z->soa) room += 12 + dn_len(z->soa->odn) + dn_len(z->soa->pdn) + 20;
+  for (i = 0; i < z->nns; i++) room += 12 + dn_len(z->ns[i]);
+  if (!room) return 1;
+  memset(&a, 0, sizeof a);
+  if (!(a.buf = malloc(room))) return 0;
+  a.lim = room;
+  add_soa(&a, z, 12, 1);
+  z->auth_soa = (unsigned)a.len;
+  add_ns(&a, z, 12, 1);
+  z->auth_ns = (unsigned)a.len - z->auth_soa;
+  z->auth = a.buf;
+  return 1;
+}
+
+/* n records of the zone's authority (len bytes at off) into the reply,
+ * all or none, as add_soa and add_ns do; their owners point at zoff */
+static void put_auth(struct answer *a, const struct zone *z, unsigned off,
+                     unsigned len, unsigned n, unsigned zoff)
+{
+  uint8_t *c = a->buf + a->len, *e = c + len;
+
+  if (!len || a->len + len > a->lim) return;
+  memcpy(c, z->auth + off, len);
+  for (; c < e; c += 12 + get16(c + 10)) {
+    c[0] = (uint8_t)(0xc0 | zoff >> 8);
+    c[1] = (uint8_t)zoff;
+  }
+  a->len += len;
+  a->ns += n;
+}
+
 static RARE int version_req(const struct query *k, struct answer *a)
 {
   uint8_t rd[64];
@@ -486,11 +533,12 @@ static int answer_zone(struct ctx *x, const struct zone *z)
   found |= ask_datasets(z, qi, a, acl & (Q_EMPTY | Q_ADDPEER));
   if (found & Q_ADDPEER) add_peer_answer(a, qi, x->p);
   if (!(found & Q_FOUND)) {
-    add_soa(a, z, zoff, 1);
+    put_auth(a, z, 0, z->auth_soa, 1, zoff);
     return R_NXDOMAIN;
   }
-  if (!a->an) add_soa(a, z, zoff, 1);
-  else if (z->nns && !g_opts.lazy) add_ns(a, z, zoff, 1);
+  if (!a->an) put_auth(a, z, 0, z->auth_soa, 1, zoff);
+  else if (!g_opts.lazy)
+    put_auth(a, z, z->auth_soa, z->auth_ns, z->nns, zoff);
   return R_OK;
 }
 

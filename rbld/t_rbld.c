@@ -359,6 +359,19 @@ static void t_reply(void)
   n = mkq(q, "9.9.9.9.bl.example", 1, 0, 0);
   len = ask(q, n, out, 0, &rc);
   test_ok(rc == 3 && out[9] == 1, "NXDOMAIN with SOA in authority");
+  /* the authority records are written once per snapshot; each reply
+   * points their owners at its own question's zone name */
+  n = mkq(q, "199.99.9.9.bl.example", 1, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(rc == 3 && out[9] == 1 && out[n] == 0xc0 && out[n + 1] == 12 + 11 &&
+          out[n + 3] == 6 && len == n + 12 + (out[n + 10] << 8 | out[n + 11]),
+          "NXDOMAIN: SOA owned by the zone name at 23, whole");
+  n = mkq(q, "4.3.2.1.bl.example", 1, 0, 0);
+  len = ask(q, n, out, 0, &rc);
+  test_ok(rc == 0 && out[7] == 1 && out[9] == 1 && out[n + 16] == 0xc0 &&
+          out[n + 17] == 12 + 8 && out[n + 19] == 2 &&
+          !memcmp(out + n + 28, "\002ns\007example\003net", 16) &&
+          len == n + 16 + 12 + 16, "listed: NS owned by the zone name at 20");
   n = mkq(q, "1.0.0.50.bl.example", 16, 0, 0);
   len = ask(q, n, out, 0, &rc);
   test_ok(len <= 512 && (out[2] & 0x02), "too big for 512: TC set, fits");

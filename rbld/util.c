@@ -403,29 +403,39 @@ size_t dn_to_text(const uint8_t *dn, char *out, size_t room)
   return o;
 }
 
-/* The dotted quad, for every TXT answer of an address.  Each octet's
- * three digits and the dot after it are made as one 32-bit word,
- * shifted past the leading zeros and stored whole: no branch on how
- * many digits an octet has (a random address's lengths are what a
- * branch predictor cannot learn).  The word is built for a
- * little-endian store; a big-endian machine swaps it first.  buf needs
- * 16 bytes. */
+/* An octet's digits and the dot after it, as one word for a
+ * little-endian store, made by the compiler for all 256 values. */
+#define OCTET_WORD(o) ((o) < 10 ? ('0' + (o)) | '.' << 8 : \
+  (o) < 100 ? ('0' + (o) / 10) | ('0' + (o) % 10) << 8 | '.' << 16 : \
+  ('0' + (o) / 100) | ('0' + (o) / 10 % 10) << 8 | ('0' + (o) % 10) << 16 | \
+  (uint32_t)'.' << 24)
+#define OCTET_4(o) OCTET_WORD(o), OCTET_WORD((o) + 1), \
+  OCTET_WORD((o) + 2), OCTET_WORD((o) + 3)
+#define OCTET_16(o) OCTET_4(o), OCTET_4((o) + 4), OCTET_4((o) + 8), \
+  OCTET_4((o) + 12)
+#define OCTET_64(o) OCTET_16(o), OCTET_16((o) + 16), OCTET_16((o) + 32), \
+  OCTET_16((o) + 48)
+static const uint32_t octet_word[256] = {
+  OCTET_64(0), OCTET_64(64), OCTET_64(128), OCTET_64(192)
+};
+
+/* The dotted quad, for every TXT answer of an address: each octet is
+ * one word from the table, stored whole, and the place moves on by its
+ * length, with no branch on how many digits it has (a random address's
+ * lengths are what a branch predictor cannot learn).  A big-endian
+ * machine swaps the word first.  buf needs 16 bytes. */
 char *ip4_text(uint32_t a, char *buf)
 {
   char *p = buf;
   int i;
 
   for (i = 24; i >= 0; i -= 8) {
-    uint32_t o = (a >> i) & 255, w;
-    unsigned len = 1 + (o >= 10) + (o >= 100);
-    w = ('0' + o / 100) | ('0' + o / 10 % 10) << 8 |
-        ('0' + o % 10) << 16 | (uint32_t)'.' << 24;
-    w >>= 8 * (3 - len);
+    uint32_t o = (a >> i) & 255, w = octet_word[o];
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     w = __builtin_bswap32(w);     /* the first digit in the first byte */
 #endif
     memcpy(p, &w, 4);
-    p += len + 1;
+    p += 2 + (o >= 10) + (o >= 100);
   }
   p[-1] = 0;
   return buf;

@@ -203,6 +203,7 @@ struct zoneset *snapshot_build(const struct config *c)
     for (j = 0; j < z->nds; j++) z->ds[j] = c->s[c->zslot[i][j]].cur;
     z->acl = c->zacl[i] >= 0 ? c->s[c->zacl[i]].cur : NULL;
     zone_meta(z, zs->now);
+    if (!zone_auth_build(z)) { snapshot_free(zs); return NULL; }
   }
   zs->gacl = c->gacl >= 0 ? c->s[c->gacl].cur : NULL;
   return zs;
@@ -213,7 +214,7 @@ void snapshot_free(struct zoneset *zs)
   unsigned i;
 
   if (!zs) return;
-  for (i = 0; i < zs->nz; i++) free(zs->z[i].ds);
+  for (i = 0; i < zs->nz; i++) { free(zs->z[i].ds); free(zs->z[i].auth); }
   free(zs->z);
   free(zs);
 }
