@@ -11,10 +11,10 @@
  * exclusion, which therefore sorts first). */
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+#include "rbld.h"
+#ifdef RBLD_SSE2
 #include <emmintrin.h>
 #endif
-#include "rbld.h"
 
 struct ip4set {
   struct vec64 b[4];          /* while loading: /32, /24, /16, /8 */
@@ -159,21 +159,7 @@ static int line(struct dataset *ds, char *s, struct dsctx *c)
   return expand(set, a, b, v);
 }
 
-#ifdef __SSE2__
-/* The value of the decimal octet of l digits (1 to 3) at d, less '0'
- * each.  All three values are computed and the one l names taken: the
- * octet lengths of a list are random, and a branch on them mispredicts
- * one line in two. */
-static inline uint32_t octet(const uint8_t *d, unsigned l)
-{
-  uint32_t v[3];
-
-  v[0] = d[0];
-  v[1] = v[0] * 10 + d[1];
-  v[2] = v[1] * 10 + d[2];
-  return v[l - 1];
-}
-
+#ifdef RBLD_SSE2
 /* One "a.b.c.d\n" line among the 16 bytes at s: its length, and the
  * address in *x; 0 if it is not such a line.  The non-digits' places
  * come from one vector compare: the first three must be dots, the
@@ -203,10 +189,10 @@ static inline unsigned line16(const char *s, uint32_t *x)
   if (!ok) return 0;
   _mm_storeu_si128((__m128i *)(void *)dd, d);
   memset(dd + 16, 0, 4);
-  o1 = octet(dd, p1);
-  o2 = octet(dd + p1 + 1, p2 - p1 - 1);
-  o3 = octet(dd + p2 + 1, p3 - p2 - 1);
-  o4 = octet(dd + p3 + 1, p4 - p3 - 1);
+  o1 = octet_value(dd, p1);
+  o2 = octet_value(dd + p1 + 1, p2 - p1 - 1);
+  o3 = octet_value(dd + p2 + 1, p3 - p2 - 1);
+  o4 = octet_value(dd + p3 + 1, p4 - p3 - 1);
   if ((o1 | o2 | o3 | o4) > 255) return 0;
   *x = o1 << 24 | o2 << 16 | o3 << 8 | o4;
   return p4 + 1;
@@ -227,7 +213,7 @@ static size_t bulk(struct dataset *ds, struct dsctx *c, const char *p,
   int i;
 
   for (;; s = q) {
-#ifdef __SSE2__
+#ifdef RBLD_SSE2
     unsigned n;
     if (end - s >= 16 && (n = line16(s, &x))) q = s + n;
     else

@@ -13,5 +13,14 @@ UNIT_TESTS += t_rbld
 t_rbld_OBJS = rbld/t_rbld.o $(RBLD_CORE)
 t_rbld_LIBS = -lz -lpthread
 
+# the same tests on the portable code, as a machine without SSE2 runs it
+RBLD_PLAIN = $(patsubst rbld/%,rbld-plain/%,rbld/t_rbld.o $(RBLD_CORE))
+$(B)/obj/rbld-plain/%.o: rbld/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DRBLD_NO_SSE2 -c -o $@ $<
+UNIT_TESTS += t_rbld_plain
+t_rbld_plain_OBJS = $(RBLD_PLAIN)
+t_rbld_plain_LIBS = -lz -lpthread
+
 PROGS += rbld-harvest
 rbld-harvest_OBJS = rbld/rbld-harvest.o

@@ -30,6 +30,27 @@
 #define RARE __attribute__((cold, noinline))
 #define APART __attribute__((noinline))
 
+/* The SSE2 paths (every x86-64 has them) of the address and name
+ * readers; -DRBLD_NO_SSE2 builds the portable ones that other machines
+ * run, which t_rbld_plain tests here. */
+#if defined(__SSE2__) && !defined(RBLD_NO_SSE2)
+#define RBLD_SSE2 1
+#endif
+
+/* The value of the decimal octet of l digits (1 to 3) at d, each less
+ * '0'.  All three values are computed and the one l names taken: the
+ * octet lengths of addresses are random, and a branch on them would
+ * mispredict one time in two. */
+static inline uint32_t octet_value(const uint8_t *d, unsigned l)
+{
+  uint32_t v[3];
+
+  v[0] = d[0];
+  v[1] = v[0] * 10 + d[1];
+  v[2] = v[1] * 10 + d[2];
+  return v[l - 1];
+}
+
 /* ---- memory ---- */
 struct arena {
   struct chunk *head;

@@ -206,7 +206,7 @@ static void t_qinfo_ip(void)
     unsigned i, n = 0;
     int good = 1;
 
-    memset(dn, 0x55, sizeof dn);          /* junk after the name */
+    memset(dn, 0x35, sizeof dn);      /* junk after the name: digits */
     for (i = 0; i < 4; i++) {
       size_t len = strlen(l[i]);
       dn[n++] = (uint8_t)len;
@@ -216,7 +216,6 @@ static void t_qinfo_ip(void)
       want |= o << (8 * i);
     }
     dn[n] = 0;
-    memset(dn + n + 1, 0, 3);
     memset(&qi, 0, sizeof qi);
     qi.dn = dn;
     qi.dnlen = n + 1;

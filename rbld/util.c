@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "rbld.h"
+#ifdef RBLD_SSE2
+#include <emmintrin.h>
+#endif
 
 struct chunk { struct chunk *next; };
 
@@ -352,11 +355,32 @@ static uint64_t lower8(uint64_t x)
 /* The last word of a name of 8 bytes or more overlaps the one before
  * it (the same bytes lowercased twice), so no byte-by-byte tail is left
  * whose length the branch predictor would have to guess. */
+#ifdef RBLD_SSE2
+/* 16 bytes lowercased: the upper-case letters found by two signed
+ * compares (bytes of 128 and up are negative, so never letters) */
+static inline void lower16(uint8_t *d, const uint8_t *s)
+{
+  __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+  __m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+
+  x = _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+  _mm_storeu_si128((__m128i *)(void *)d, x);
+}
+#endif
+
 void lower_copy(uint8_t *d, const uint8_t *s, size_t n)
 {
   uint64_t w;
   size_t i;
 
+#ifdef RBLD_SSE2
+  if (n >= 16) {                     /* the same, 16 bytes a step */
+    for (i = 0; i + 16 < n; i += 16) lower16(d + i, s + i);
+    lower16(d + n - 16, s + n - 16);
+    return;
+  }
+#endif
   if (n < 8) {
     for (; n; n--, s++, d++)
       *d = (*s >= 'A' && *s <= 'Z') ? (uint8_t)(*s + 32) : *s;
