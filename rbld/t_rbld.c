@@ -607,6 +607,55 @@ static void t_bulk(void)
   config_free(&bcfg);
 }
 
+/* a line of 65536 bytes or more is ignored wherever it lies: here
+ * "3.3.3.3" and spaces, 70,000 bytes, once where the first read holds
+ * all of it and once where that read ends inside it (it was listed in
+ * the first case and ignored in the second); the lines after it load */
+static void t_longline(void)
+{
+  static const unsigned at[2] = { 500000, 1048104 };
+  struct config bcfg;
+  struct zoneset *lz;
+  char dir[] = "/tmp/t_rbld_long.XXXXXX", path[2][128], spec[300];
+  static uint8_t q[600], out[4096];
+  const char *err;
+  unsigned i, j;
+  FILE *f;
+
+  memset(&bcfg, 0, sizeof bcfg);
+  if (!mkdtemp(dir)) exit(111);
+  bcfg.gacl = -1;
+  for (j = 0; j < 2; j++) {
+    snprintf(path[j], sizeof path[j], "%s/long%u", dir, j);
+    if (!(f = fopen(path[j], "w"))) exit(111);
+    fprintf(f, "1.1.1.1\n");
+    for (i = 0; i < at[j] / 8; i++) fprintf(f, "4.4.4.4\n");
+    fprintf(f, "3.3.3.3%69993s\n2.2.2.2\n", "");
+    fclose(f);
+    snprintf(spec, sizeof spec, "l%u.example:ip4set:%s", j, path[j]);
+    if (!config_add(&bcfg, spec, &err)) exit(111);
+  }
+  if (config_check(&bcfg, 1) < 0 || !(lz = snapshot_build(&bcfg)))
+    exit(111);
+  for (j = 0; j < 2; j++) {
+    int rc3, rc2;
+    size_t n;
+    unlink(path[j]);
+    snprintf(spec, sizeof spec, "3.3.3.3.l%u.example", j);
+    n = mkq(q, spec, 1, 0, 0);
+    reply(lz, q, n, out, sizeof out, 0, NULL, &(int){0}, &rc3);
+    snprintf(spec, sizeof spec, "2.2.2.2.l%u.example", j);
+    n = mkq(q, spec, 1, 0, 0);
+    reply(lz, q, n, out, sizeof out, 0, NULL, &(int){0}, &rc2);
+    test_num((unsigned)rc3, 3, j ? "long line cut by a read: ignored"
+                                 : "long line whole in a read: ignored");
+    test_num((unsigned)rc2, 0, "the line after a long line: listed");
+  }
+  rmdir(dir);
+  snapshot_free(lz);
+  config_free(&bcfg);
+}
+
 /* one line of t_bulk_forms: an address in one of 15 spellings, good
  * and bad, bare ones for the vector reader and its edges, the rest
  * for the byte-wise reader and line(); o holds the octets meant */
@@ -811,6 +860,7 @@ int main(void)
   t_bigtable();
   t_bulk();
   t_bulk_forms();
+  t_longline();
   snapshot_free(zs);
   config_free(&cfg);
   return test_done();
