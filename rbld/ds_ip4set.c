@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rbld.h"
-#ifdef RBLD_SSE2
-#include <emmintrin.h>
-#endif
 
 struct ip4set {
   struct vec64 b[4];          /* while loading: /32, /24, /16, /8 */
@@ -168,15 +165,13 @@ static int line(struct dataset *ds, char *s, struct dsctx *c)
 static inline unsigned line16(const char *s, uint32_t *x)
 {
   const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)s);
-  const __m128i d = _mm_sub_epi8(b, _mm_set1_epi8('0'));
-  const __m128i dig = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-  unsigned nd = ~(unsigned)_mm_movemask_epi8(dig) & 0xffffu;
+  uint8_t dd[16 + 4];
+  unsigned nd = ~digits16(b, dd) & 0xffffu;
   unsigned dots = (unsigned)_mm_movemask_epi8(
                     _mm_cmpeq_epi8(b, _mm_set1_epi8('.')));
   unsigned nl = (unsigned)_mm_movemask_epi8(
                   _mm_cmpeq_epi8(b, _mm_set1_epi8('\n')));
   unsigned p1, p2, p3, p4, ok;
-  uint8_t dd[16 + 4];
   uint32_t o1, o2, o3, o4;
 
   p1 = (unsigned)__builtin_ctz(nd | 0x10000u); nd &= nd - 1;
@@ -187,8 +182,6 @@ static inline unsigned line16(const char *s, uint32_t *x)
   ok &= (p1 - 1 <= 2) & (p2 - p1 - 2 <= 2) & (p3 - p2 - 2 <= 2) &
         (p4 - p3 - 2 <= 2);
   if (!ok) return 0;
-  _mm_storeu_si128((__m128i *)(void *)dd, d);
-  memset(dd + 16, 0, 4);
   o1 = octet_value(dd, p1);
   o2 = octet_value(dd + p1 + 1, p2 - p1 - 1);
   o3 = octet_value(dd + p2 + 1, p3 - p2 - 1);

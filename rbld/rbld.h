@@ -35,6 +35,21 @@
  * run, which t_rbld_plain tests here. */
 #if defined(__SSE2__) && !defined(RBLD_NO_SSE2)
 #define RBLD_SSE2 1
+#include <emmintrin.h>
+#include <string.h>
+
+/* The 16 bytes of b less '0' into dd, which gets 4 zero bytes after
+ * them (an octet read at its end stays inside); returns the mask of
+ * those that are digits (less '0', at most 9). */
+static inline unsigned digits16(__m128i b, uint8_t dd[16 + 4])
+{
+  const __m128i d = _mm_sub_epi8(b, _mm_set1_epi8('0'));
+
+  _mm_storeu_si128((__m128i *)(void *)dd, d);
+  memset(dd + 16, 0, 4);
+  return (unsigned)_mm_movemask_epi8(
+           _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+}
 #endif
 
 /* The value of the decimal octet of l digits (1 to 3) at d, each less

@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rbld.h"
-#ifdef RBLD_SSE2
-#include <emmintrin.h>
-#endif
 
 enum { T_A = 1, T_NS = 2, T_SOA = 6, T_MX = 15, T_TXT = 16, T_OPT = 41,
        T_ANY = 255, C_IN = 1, C_CH = 3, C_ANY = 255 };
@@ -183,19 +180,16 @@ static APART void qinfo_ip6(struct qinfo *qi, unsigned flags)
  * address in *ip, or 0. */
 static int ip4_labels(const uint8_t *q, uint32_t *ip)
 {
-  const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)q);
-  const __m128i d = _mm_sub_epi8(b, _mm_set1_epi8('0'));
-  const __m128i dig = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  uint8_t dd[16 + 4];
+  unsigned dig = digits16(_mm_loadu_si128((const __m128i *)(const void *)q),
+                          dd);
   unsigned l0 = q[0], p1 = l0 + 1, l1 = q[p1], p2 = p1 + l1 + 1,
            l2 = q[p2], p3 = p2 + l2 + 1, l3 = q[p3], end = p3 + l3 + 1;
   unsigned want = ((1u << end) - 1) & ~(1u | 1u << p1 | 1u << p2 | 1u << p3);
-  uint8_t dd[16 + 4];
   uint32_t o0, o1, o2, o3;
 
   if ((l0 - 1 > 2) | (l1 - 1 > 2) | (l2 - 1 > 2) | (l3 - 1 > 2) ||
-      ((unsigned)_mm_movemask_epi8(dig) & want) != want) return 0;
-  _mm_storeu_si128((__m128i *)(void *)dd, d);
-  memset(dd + 16, 0, 4);
+      (dig & want) != want) return 0;
   o0 = octet_value(dd + 1, l0);
   o1 = octet_value(dd + p1 + 1, l1);
   o2 = octet_value(dd + p2 + 1, l2);

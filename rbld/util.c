@@ -5,9 +5,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "rbld.h"
-#ifdef RBLD_SSE2
-#include <emmintrin.h>
-#endif
 
 struct chunk { struct chunk *next; };
 
@@ -352,9 +349,6 @@ static uint64_t lower8(uint64_t x)
   return x | (((ge_a ^ gt_z) & ~x & h) >> 2);
 }
 
-/* The last word of a name of 8 bytes or more overlaps the one before
- * it (the same bytes lowercased twice), so no byte-by-byte tail is left
- * whose length the branch predictor would have to guess. */
 #ifdef RBLD_SSE2
 /* 16 bytes lowercased: the upper-case letters found by two signed
  * compares (bytes of 128 and up are negative, so never letters) */
@@ -369,6 +363,9 @@ static inline void lower16(uint8_t *d, const uint8_t *s)
 }
 #endif
 
+/* The last word of a name of 8 bytes or more overlaps the one before
+ * it (the same bytes lowercased twice), so no byte-by-byte tail is left
+ * whose length the branch predictor would have to guess. */
 void lower_copy(uint8_t *d, const uint8_t *s, size_t n)
 {
   uint64_t w;
